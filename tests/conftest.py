@@ -1,0 +1,59 @@
+"""Shared fixtures: both emulators on real loopback sockets, reset before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from stytch2workos.emulators import defaults
+from stytch2workos.emulators.control import EmulatorControl
+from stytch2workos.emulators.serve import RunningServer, start_in_thread
+
+
+@dataclass
+class Emulator:
+    base_url: str
+    control: EmulatorControl
+
+
+@pytest.fixture(scope="session")
+def stytch_server() -> Iterator[RunningServer]:
+    from stytch2workos.emulators import stytch
+
+    server = start_in_thread(
+        stytch.create_app(project_id=defaults.STYTCH_PROJECT_ID, secret=defaults.STYTCH_SECRET)
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def workos_server() -> Iterator[RunningServer]:
+    from stytch2workos.emulators import workos
+
+    server = start_in_thread(
+        workos.create_app(api_key=defaults.WORKOS_API_KEY, client_id=defaults.WORKOS_CLIENT_ID)
+    )
+    yield server
+    server.stop()
+
+
+def _fresh(server: RunningServer) -> Emulator:
+    control = EmulatorControl(server.base_url)
+    control.reset()
+    control.set_rate_limits("off")
+    return Emulator(server.base_url, control)
+
+
+@pytest.fixture
+def stytch_emu(stytch_server: RunningServer) -> Emulator:
+    """The Stytch emulator, empty, rate limits off, no faults."""
+    return _fresh(stytch_server)
+
+
+@pytest.fixture
+def workos_emu(workos_server: RunningServer) -> Emulator:
+    """The WorkOS emulator, reset to its defaults, rate limits off, no faults."""
+    return _fresh(workos_server)
