@@ -1,0 +1,84 @@
+"""Credentials and locations from the environment, as frozen values.
+
+Pure: every function takes the environment as a mapping. Keys come only from the
+environment, never from argv (argv leaks through shell history and ``ps``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_WORKSPACE = "stytch2workos-workspace"
+
+
+@dataclass(frozen=True)
+class StytchCredentials:
+    project_id: str
+    secret: str = field(repr=False)
+    # None lets the SDK pick test or live from the project id.
+    base_url: str | None = None
+
+    @property
+    def environment(self) -> str:
+        if self.base_url:
+            return self.base_url
+        return "live" if self.project_id.startswith("project-live-") else "test"
+
+
+@dataclass(frozen=True)
+class WorkOSCredentials:
+    api_key: str = field(repr=False)
+    client_id: str | None = None
+    base_url: str | None = None
+
+    @property
+    def environment_label(self) -> str:
+        """What to show an operator about the target, without revealing the key."""
+        kind = "production" if self.api_key.startswith("sk_live") else "staging/test"
+        where = self.base_url or "https://api.workos.com"
+        return f"{where} ({kind} key …{self.api_key[-4:]})"
+
+
+def _required(env: Mapping[str, str], name: str, what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: export your {what} in the environment")
+    return value
+
+
+def stytch_credentials(env: Mapping[str, str]) -> StytchCredentials:
+    """Stytch credentials from STYTCH_PROJECT_ID, STYTCH_SECRET and optional STYTCH_BASE_URL."""
+    base = env.get("STYTCH_BASE_URL", "").strip() or None
+    if base and not base.startswith(("http://", "https://")):
+        raise ConfigError("STYTCH_BASE_URL must start with http:// or https://")
+    return StytchCredentials(
+        project_id=_required(env, "STYTCH_PROJECT_ID", "Stytch project id"),
+        secret=_required(env, "STYTCH_SECRET", "Stytch project secret"),
+        base_url=base,
+    )
+
+
+def workos_credentials(env: Mapping[str, str], need_client_id: bool = False) -> WorkOSCredentials:
+    """WorkOS credentials from WORKOS_API_KEY, WORKOS_CLIENT_ID and optional WORKOS_BASE_URL."""
+    base = env.get("WORKOS_BASE_URL", "").strip() or None
+    if base and not base.startswith(("http://", "https://")):
+        raise ConfigError("WORKOS_BASE_URL must start with http:// or https://")
+    client_id = env.get("WORKOS_CLIENT_ID", "").strip() or None
+    if need_client_id and client_id is None:
+        raise ConfigError("WORKOS_CLIENT_ID is not set: export your WorkOS client id")
+    return WorkOSCredentials(
+        api_key=_required(env, "WORKOS_API_KEY", "WorkOS API key"),
+        client_id=client_id,
+        base_url=base,
+    )
+
+
+def workspace_dir(flag: str | None, env: Mapping[str, str], cwd: Path) -> Path:
+    """The workspace: ``--workspace``, else STYTCH2WORKOS_WORKSPACE, else one in ``cwd``."""
+    raw = flag or env.get("STYTCH2WORKOS_WORKSPACE", "").strip() or DEFAULT_WORKSPACE
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else cwd / path

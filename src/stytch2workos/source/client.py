@@ -1,0 +1,196 @@
+"""The Stytch side: the official ``stytch`` SDK with timeouts, pacing and retries.
+
+The SDK sets no timeout, never retries, hides response headers and parses bodies
+into models that drop fields they do not know. So it gets a ``requests`` session
+that adds a timeout and keeps each thread's last raw response: the snapshot
+stores the JSON exactly as Stytch sent it, and ``Retry-After`` is honoured when
+present. Every call runs through the project's one :class:`~..pacing.Pacer`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic
+import requests
+from stytch import B2BClient
+from stytch.core.response_base import StytchError
+
+from ..errors import AuthError, Failure, Retryable, ServiceError
+from ..pacing import DEFAULT_POLICY, Budget, Pacer, RetryPolicy, bucket_for, parse_retry_after
+from ..settings import StytchCredentials
+
+T = TypeVar("T")
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+ALL_STATUSES = ["active", "invited", "pending", "deleted"]
+
+
+class _RawSession(requests.Session):
+    """A session with a default timeout that remembers each thread's last response."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", self.timeout)
+        self._local.response = None
+        response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        self._local.response = response
+        return response
+
+    def last(self) -> requests.Response | None:
+        result: requests.Response | None = getattr(self._local, "response", None)
+        return result
+
+
+class StytchSource:
+    """Paced, retried, lossless reads of a Stytch B2B project."""
+
+    def __init__(
+        self,
+        credentials: StytchCredentials,
+        *,
+        searches_per_minute: int = 100,
+        other_per_second: float = 20.0,
+        timeout: float = 30.0,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[Retryable, float], None] | None = None,
+    ) -> None:
+        self._session = _RawSession(timeout)
+        self._client = B2BClient(
+            credentials.project_id,
+            credentials.secret,
+            environment=credentials.environment,
+            suppress_warnings=True,
+            sync_session=self._session,
+        )
+
+        def pacer(budget: Budget) -> Pacer:
+            return Pacer(bucket_for(budget, sleep=sleep), policy, sleep=sleep, on_retry=on_retry)
+
+        # Stytch documents 100 requests per minute for each search endpoint separately.
+        self.org_search = pacer(Budget("organizations_search", searches_per_minute, 60.0))
+        self.member_search = pacer(Budget("members_search", searches_per_minute, 60.0))
+        # Other reads have no documented limit; stay polite.
+        self.other = pacer(Budget("other_reads", max(1, int(other_per_second)), 1.0))
+
+    def close(self) -> None:
+        self._session.close()
+
+    @property
+    def retries(self) -> int:
+        return self.org_search.retries + self.member_search.retries + self.other.retries
+
+    def _call(self, pacer: Pacer, fn: Callable[[], object]) -> dict[str, Any]:
+        """Run one SDK call under ``pacer`` and return the raw JSON body."""
+
+        def attempt() -> dict[str, Any]:
+            try:
+                fn()
+            except StytchError as exc:
+                raise _translate(exc, self._session.last()) from None
+            except pydantic.ValidationError as exc:
+                raise ServiceError(
+                    Failure("Stytch", 200, "unexpected_response", f"response did not parse: {exc}")
+                ) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise Retryable(Failure("Stytch", None, "network_error", _short(exc))) from None
+            except requests.RequestException as exc:
+                raise Retryable(Failure("Stytch", None, "network_error", _short(exc))) from None
+            response = self._session.last()
+            if response is None:  # pragma: no cover - the SDK always goes through the session
+                raise ServiceError(Failure("Stytch", None, "no_response", "no response captured"))
+            body: dict[str, Any] = json.loads(response.content)
+            return body
+
+        return pacer.call(attempt)
+
+    def search_organizations(
+        self, cursor: str | None, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of all organizations."""
+        client = self._client
+        body = self._call(self.org_search, lambda: client.organizations.search(cursor=cursor, limit=limit))
+        return list(body.get("organizations", [])), body.get("results_metadata", {}).get(
+            "next_cursor"
+        ) or None
+
+    def search_members(
+        self, organization_ids: list[str], cursor: str | None, limit: int = 1000
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the members of ``organization_ids``, in every status."""
+        client = self._client
+        query = {
+            "operator": "AND",
+            "operands": [{"filter_name": "statuses", "filter_value": ALL_STATUSES}],
+        }
+        body = self._call(
+            self.member_search,
+            lambda: client.organizations.members.search(
+                organization_ids=organization_ids, cursor=cursor, limit=limit, query=query
+            ),
+        )
+        return list(body.get("members", [])), body.get("results_metadata", {}).get("next_cursor") or None
+
+    def sso_connections(self, organization_id: str) -> dict[str, list[dict[str, Any]]]:
+        """SAML, OIDC and external connections of one organization."""
+        client = self._client
+        body = self._call(self.other, lambda: client.sso.get_connections(organization_id))
+        return {
+            kind: list(body.get(kind, []))
+            for kind in ("saml_connections", "oidc_connections", "external_connections")
+        }
+
+    def scim_connection(self, organization_id: str) -> dict[str, Any] | None:
+        """The organization's SCIM connection, or None if it has none."""
+        client = self._client
+        try:
+            body = self._call(self.other, lambda: client.scim.connection.get(organization_id))
+        except ServiceError as exc:
+            # What Stytch answers for "no connection" is undocumented; a 4xx means none.
+            if exc.failure.status in (400, 404):
+                return None
+            raise
+        connection = body.get("connection")
+        return dict(connection) if connection else None
+
+    def rbac_policy(self) -> dict[str, Any] | None:
+        """The project's RBAC policy (roles, resources, scopes)."""
+        client = self._client
+        body = self._call(self.other, lambda: client.rbac.policy())
+        policy = body.get("policy")
+        return dict(policy) if policy else None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _translate(exc: StytchError, response: requests.Response | None) -> Exception:
+    details = exc.details
+    status = int(details.status_code)
+    retry_after = None
+    if response is not None:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    failure = Failure(
+        "Stytch",
+        status,
+        details.error_type,
+        details.error_message,
+        details.request_id or None,
+        retry_after,
+    )
+    if status in RETRYABLE_STATUSES:
+        return Retryable(failure)
+    if status in (401, 403):
+        return AuthError(failure)
+    return ServiceError(failure)

@@ -1,0 +1,213 @@
+"""Writing a snapshot into the workspace, page by page, and closing it.
+
+A page's rows and the cursor that follows them are saved in one transaction, so
+an interrupted export resumes from the last saved page and never stores a page
+twice (rows are keyed by id; a replayed page overwrites itself). A cursor seen
+before in the same stage is refused: a server loop must not become an endless
+export.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import Failure, ServiceError
+from ..transform.identity import email_key
+from ..workspace import Workspace
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def open_snapshot(ws: Workspace, source: str, refresh: bool) -> tuple[int, bool]:
+    """The snapshot to write: the unfinished one if any (resume), else a new one.
+
+    Returns ``(snapshot_id, resumed)``. Without ``refresh``, an existing complete
+    snapshot is returned as is with ``resumed`` False and nothing to do.
+    """
+    running = ws.latest_snapshot("running")
+    if running is not None:
+        return running, True
+    complete = ws.latest_snapshot()
+    if complete is not None and not refresh:
+        return complete, False
+    with ws.transaction() as db:
+        cur = db.execute(
+            "INSERT INTO snapshots (source, started_at, status) VALUES (?, ?, 'running')",
+            (source, now_iso()),
+        )
+    assert cur.lastrowid is not None
+    return cur.lastrowid, True
+
+
+@dataclass
+class Checkpoint:
+    cursor: str | None
+    done: bool
+    seen: list[str]
+
+
+def checkpoint(ws: Workspace, snapshot: int, stage: str, key: str) -> Checkpoint:
+    row = ws.db.execute(
+        "SELECT cursor, done, seen_cursors FROM checkpoints WHERE snapshot_id = ? AND stage = ? AND key = ?",
+        (snapshot, stage, key),
+    ).fetchone()
+    if row is None:
+        return Checkpoint(None, False, [])
+    return Checkpoint(row[0], bool(row[1]), list(json.loads(row[2])))
+
+
+def _save_checkpoint(ws: Workspace, snapshot: int, stage: str, key: str, cp: Checkpoint) -> None:
+    ws.db.execute(
+        "INSERT INTO checkpoints (snapshot_id, stage, key, cursor, done, seen_cursors) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (snapshot_id, stage, key) DO UPDATE SET "
+        "cursor = excluded.cursor, done = excluded.done, seen_cursors = excluded.seen_cursors",
+        (snapshot, stage, key, cp.cursor, int(cp.done), json.dumps(cp.seen)),
+    )
+
+
+def advance(cp: Checkpoint, next_cursor: str | None) -> Checkpoint:
+    """The checkpoint after a page; refuses a cursor the stage has already used."""
+    if next_cursor is None:
+        return Checkpoint(None, True, cp.seen)
+    if next_cursor in cp.seen:
+        raise ServiceError(
+            Failure("Stytch", None, "repeated_cursor", "the API returned a cursor it returned before")
+        )
+    # Only the last few cursors matter for loop detection; keep the checkpoint row small.
+    return Checkpoint(next_cursor, False, [*cp.seen[-50:], next_cursor])
+
+
+def org_row(snapshot: int, org: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        snapshot,
+        org["organization_id"],
+        org.get("organization_name", ""),
+        org.get("organization_slug", ""),
+        org.get("organization_external_id") or None,
+        _dumps(org),
+    )
+
+
+def member_row(snapshot: int, member: dict[str, Any]) -> tuple[Any, ...]:
+    email = str(member.get("email_address", ""))
+    return (
+        snapshot,
+        member["member_id"],
+        member["organization_id"],
+        email,
+        email_key(email),
+        member.get("status", ""),
+        _dumps(member),
+    )
+
+
+ORG_INSERT = (
+    "INSERT OR REPLACE INTO organizations (snapshot_id, organization_id, name, slug, external_id, raw) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+MEMBER_INSERT = (
+    "INSERT OR REPLACE INTO members (snapshot_id, member_id, organization_id, email, email_key, status, raw) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def save_page(
+    ws: Workspace,
+    snapshot: int,
+    stage: str,
+    key: str,
+    cp: Checkpoint,
+    next_cursor: str | None,
+    organizations: Iterable[dict[str, Any]] = (),
+    members: Iterable[dict[str, Any]] = (),
+) -> Checkpoint:
+    """Store one page and the cursor after it, atomically. Returns the new checkpoint."""
+    new_cp = advance(cp, next_cursor)
+    with ws.transaction() as db:
+        db.executemany(ORG_INSERT, (org_row(snapshot, o) for o in organizations))
+        db.executemany(MEMBER_INSERT, (member_row(snapshot, m) for m in members))
+        _save_checkpoint(ws, snapshot, stage, key, new_cp)
+    return new_cp
+
+
+def save_connections(
+    ws: Workspace,
+    snapshot: int,
+    organization_id: str,
+    connections: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Store one organization's SSO/SCIM connections and mark it fetched, atomically."""
+    with ws.transaction() as db:
+        db.executemany(
+            "INSERT OR REPLACE INTO connections (snapshot_id, connection_id, organization_id, kind, raw) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(snapshot, c["connection_id"], organization_id, kind, _dumps(c)) for kind, c in connections],
+        )
+        _save_checkpoint(ws, snapshot, "connections", organization_id, Checkpoint(None, True, []))
+
+
+def save_policy(ws: Workspace, snapshot: int, policy: dict[str, Any] | None) -> None:
+    with ws.transaction() as db:
+        if policy is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO rbac_policy (snapshot_id, raw) VALUES (?, ?)",
+                (snapshot, _dumps(policy)),
+            )
+        _save_checkpoint(ws, snapshot, "rbac", "policy", Checkpoint(None, True, []))
+
+
+def finish_snapshot(ws: Workspace, snapshot: int) -> dict[str, int]:
+    """Mark the snapshot complete, record what changed since the previous one, prune older ones."""
+    previous = ws.latest_snapshot()
+    changes: dict[str, int] = {}
+    with ws.transaction() as db:
+        if previous is not None and previous != snapshot:
+            for entity, table, id_col in (
+                ("organization", "organizations", "organization_id"),
+                ("member", "members", "member_id"),
+            ):
+                db.execute(
+                    f"INSERT OR REPLACE INTO changes (snapshot_id, entity, entity_id, change) "
+                    f"SELECT ?, ?, n.{id_col}, CASE WHEN o.{id_col} IS NULL THEN 'new' ELSE 'changed' END "
+                    f"FROM {table} n LEFT JOIN {table} o ON o.snapshot_id = ? AND o.{id_col} = n.{id_col} "
+                    f"WHERE n.snapshot_id = ? AND (o.{id_col} IS NULL OR o.raw != n.raw)",
+                    (snapshot, entity, previous, snapshot),
+                )
+                db.execute(
+                    f"INSERT OR REPLACE INTO changes (snapshot_id, entity, entity_id, change) "
+                    f"SELECT ?, ?, o.{id_col}, 'deleted' FROM {table} o "
+                    f"LEFT JOIN {table} n ON n.snapshot_id = ? AND n.{id_col} = o.{id_col} "
+                    f"WHERE o.snapshot_id = ? AND n.{id_col} IS NULL",
+                    (snapshot, entity, snapshot, previous),
+                )
+            # A member soft-deleted since the previous snapshot is a deletion, not an edit.
+            db.execute(
+                "UPDATE changes SET change = 'deleted' WHERE snapshot_id = ? AND entity = 'member' "
+                "AND change = 'changed' AND entity_id IN (SELECT member_id FROM members "
+                "WHERE snapshot_id = ? AND status = 'deleted')",
+                (snapshot, snapshot),
+            )
+            for entity, change, count in db.execute(
+                "SELECT entity, change, COUNT(*) FROM changes WHERE snapshot_id = ? GROUP BY 1, 2",
+                (snapshot,),
+            ):
+                changes[f"{entity}s_{change}"] = int(count)
+        db.execute(
+            "UPDATE snapshots SET status = 'complete', finished_at = ? WHERE id = ?",
+            (now_iso(), snapshot),
+        )
+        # Keep the previous snapshot (sync diffs against it); drop anything older.
+        keep = (snapshot, previous if previous is not None else snapshot)
+        for table in ("organizations", "members", "connections", "rbac_policy", "checkpoints"):
+            db.execute(f"DELETE FROM {table} WHERE snapshot_id NOT IN (?, ?)", keep)
+    return changes
