@@ -1,0 +1,115 @@
+"""``stytch2workos export``: snapshot a Stytch project into the workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from . import console
+from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
+from .errors import ConfigError
+from .report import snapshot_summary
+from .settings import stytch_credentials
+from .source.client import StytchSource
+from .source.export import ExportOptions, export_project, load_json_file
+from .source.jsonfile import write_export
+
+
+@app.command()
+@handled
+def export(
+    workspace: WorkspaceOpt = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Take a fresh snapshot and record what changed since the last.")
+    ] = False,
+    from_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-json", help='Load a {"organizations", "members"} file instead of calling Stytch.'
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json-out", help='Also write the snapshot as {"organizations", "members"} JSON.'),
+    ] = None,
+    searches_per_minute: Annotated[
+        int, typer.Option(help="Pace for each Stytch search endpoint (documented limit: 100/min).")
+    ] = 100,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before a Stytch request is abandoned and retried.")
+    ] = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export organizations, members (every status), SSO/SCIM connections and RBAC roles.
+
+    Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
+    overrides the API address). An interrupted export resumes where it stopped.
+    """
+    if searches_per_minute < 1:
+        raise ConfigError("--searches-per-minute must be at least 1")
+    with open_workspace(workspace) as ws, progress(as_json) as bar:
+        if from_json is not None:
+            ws.bind_project(
+                os.environ.get("STYTCH_PROJECT_ID") or ws.get_meta("stytch_project_id") or "from-file"
+            )
+            result = load_json_file(ws, from_json, refresh, bar)
+        else:
+            creds = stytch_credentials(os.environ)
+            ws.bind_project(creds.project_id)
+
+            def on_retry(exc: Exception, wait: float) -> None:
+                bar.note(f"retrying in {wait:.1f}s: {exc}")
+
+            source = StytchSource(
+                creds, searches_per_minute=searches_per_minute, timeout=timeout, on_retry=on_retry
+            )
+            try:
+                result = export_project(ws, source, ExportOptions(refresh=refresh), bar)
+            finally:
+                source.close()
+        summary = snapshot_summary(ws, result.snapshot_id)
+        summary["already_complete"] = result.already_complete
+        summary["resumed"] = result.resumed
+        summary["retries"] = result.retries
+        if json_out is not None:
+            orgs, members = write_export(ws, result.snapshot_id, json_out)
+            summary["json_out"] = {"path": str(json_out), "organizations": orgs, "members": members}
+    if as_json:
+        console.print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    if summary["already_complete"]:
+        console.err.print(
+            "[dim]The workspace already holds a complete snapshot; use --refresh for a new one.[/dim]"
+        )
+    console.out.print(
+        f"[bold]Snapshot {summary['snapshot']['id']}[/bold]: {summary['organizations']:,} organizations, "
+        f"{summary['members']:,} members ({summary['people']:,} distinct people)"
+    )
+    console.out.print(console.counts_table("Members by status", summary["members_by_status"], "status"))
+    console.out.print(console.counts_table("Members by role", summary["members_by_role"], "role"))
+    console.out.print(
+        console.counts_table("Members by auth method", summary["members_by_auth_method"], "method")
+    )
+    if summary["connections"]:
+        console.out.print(console.counts_table("Connections", summary["connections"], "kind"))
+    orgs = summary["members_by_organization"]
+    table = Table(title="Largest organizations", title_justify="left", show_edge=False)
+    table.add_column("organization")
+    table.add_column("members", justify="right")
+    for org in orgs[:10]:
+        table.add_row(org["name"], f"{org['members']:,}")
+    console.out.print(table)
+    if summary["changes_since_previous"]:
+        console.out.print(
+            console.counts_table("Changes since previous snapshot", summary["changes_since_previous"])
+        )
+    if "json_out" in summary:
+        console.out.print(f"Wrote {summary['json_out']['path']}")
