@@ -1,0 +1,280 @@
+"""The WorkOS side: the official ``workos`` SDK under the project's pacing.
+
+The SDK's own retries are turned off (``max_retries=0``): there is exactly one
+retry layer, :class:`~..pacing.Pacer`, which also paces every call under
+WorkOS's published budgets — ``/user_management/*`` writes and reads, and the
+general per-key budget that every request counts against.
+
+Every create is idempotent by construction: on the conflict that a repeated
+write produces (an email, external id, membership or invitation that already
+exists) the existing object is looked up and returned instead. This is also how
+a write that succeeded but whose response was lost is recognised on retry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from workos import WorkOSClient
+from workos._errors import (
+    APIError,
+    AuthenticationError,
+    AuthorizationError,
+    RateLimitExceededError,
+    WorkOSConnectionError,
+    WorkOSError,
+    WorkOSTimeoutError,
+)
+from workos.common.models.organization_domain_data_state import OrganizationDomainDataState
+from workos.organization_membership import RoleMultiple, RoleSingle
+from workos.organizations import OrganizationDomainData
+from workos.user_management import PasswordHashed
+
+from ..config import Pacing
+from ..errors import AuthError, Failure, Retryable, ServiceError
+from ..pacing import DEFAULT_POLICY, Budget, Pacer, RetryPolicy, TokenBucket, bucket_for
+from ..settings import WorkOSCredentials
+from ..transform.records import OrgRequest, UserRequest
+
+T = TypeVar("T")
+RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+Bucket = Literal["write", "read", "general"]
+DEFAULT_PACING = Pacing()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The WorkOS id a write produced, and whether it already existed."""
+
+    target_id: str
+    reused: bool
+
+
+def failure_of(exc: APIError) -> Failure:
+    """What WorkOS said, including the first nested error code when there is one."""
+    code = exc.code or exc.error
+    errors = exc.errors if isinstance(exc.errors, list) else []
+    if errors and isinstance(errors[0], dict) and errors[0].get("code"):
+        code = f"{code}:{errors[0]['code']}" if code else str(errors[0]["code"])
+    retry_after = exc.retry_after if isinstance(exc, RateLimitExceededError) else None
+    message = exc.message if getattr(exc, "message", None) else (exc.error_description or "request failed")
+    return Failure("WorkOS", exc.status_code, code, str(message), exc.request_id, retry_after)
+
+
+class WorkOSTarget:
+    """Paced, retried, idempotent access to one WorkOS environment."""
+
+    def __init__(
+        self,
+        credentials: WorkOSCredentials,
+        pacing: Pacing = DEFAULT_PACING,
+        *,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        sleep: Callable[[float], None] = time.sleep,
+        on_retry: Callable[[Retryable, float], None] | None = None,
+    ) -> None:
+        self.client = WorkOSClient(
+            api_key=credentials.api_key,
+            client_id=credentials.client_id,
+            base_url=credentials.base_url,
+            max_retries=0,
+            request_timeout=int(pacing.timeout),
+        )
+        self._buckets: dict[Bucket, TokenBucket] = {
+            "write": bucket_for(Budget("user_management_writes", pacing.writes_per_10s, 10.0), pacing.safety),
+            "read": bucket_for(Budget("user_management_reads", pacing.reads_per_10s, 10.0), pacing.safety),
+            "general": bucket_for(Budget("general", pacing.general_per_60s, 60.0), pacing.safety),
+        }
+        self.pacer = Pacer(None, policy, sleep=sleep, on_retry=on_retry)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def call(self, bucket: Bucket, fn: Callable[[], T]) -> T:
+        """Run one SDK call, paced under ``bucket`` and the general budget, retried."""
+        buckets = (
+            [self._buckets["general"]]
+            if bucket == "general"
+            else [self._buckets[bucket], self._buckets["general"]]
+        )
+
+        def attempt() -> T:
+            try:
+                return fn()
+            except RateLimitExceededError as exc:
+                raise Retryable(failure_of(exc)) from None
+            except (AuthenticationError, AuthorizationError) as exc:
+                raise AuthError(failure_of(exc)) from None
+            except APIError as exc:
+                if exc.status_code in RETRYABLE:
+                    raise Retryable(failure_of(exc)) from None
+                raise ServiceError(failure_of(exc)) from None
+            except (WorkOSConnectionError, WorkOSTimeoutError) as exc:
+                raise Retryable(Failure("WorkOS", None, "network_error", str(exc))) from None
+            except WorkOSError as exc:
+                # "Network error: …" and unparseable responses (a dropped connection mid-body).
+                raise Retryable(Failure("WorkOS", None, "transport_error", str(exc))) from None
+
+        return self.pacer.call(attempt, *buckets)
+
+    # -- reads ----------------------------------------------------------------------
+
+    def environment_roles(self) -> set[str]:
+        roles = self.call("general", lambda: self.client.authorization.list_environment_roles())
+        return {r.slug for r in roles.data}
+
+    def iter_pages(self, bucket: Bucket, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+        """Every item of a paginated list, following ``after`` cursors."""
+        after: str | None = None
+        while True:
+            page = self.call(bucket, lambda cursor=after: fetch(cursor))  # type: ignore[misc]
+            yield from page.data
+            after = page.list_metadata.after
+            if not after or not page.data:
+                return
+
+    def all_organizations(self) -> Iterator[Any]:
+        orgs = self.client.organizations
+        return self.iter_pages("general", lambda a: orgs.list_organizations(limit=100, after=a, order="asc"))
+
+    def all_users(self) -> Iterator[Any]:
+        um = self.client.user_management
+        return self.iter_pages("read", lambda a: um.list_users(limit=100, after=a, order="asc"))
+
+    def find_user(self, email: str) -> str | None:
+        page = self.call("read", lambda: self.client.user_management.list_users(email=email, limit=1))
+        return str(page.data[0].id) if page.data else None
+
+    def find_membership(self, user_id: str, organization_id: str) -> Any | None:
+        oms = self.client.organization_membership
+        page = self.call(
+            "read",
+            lambda: oms.list_organization_memberships(
+                user_id=user_id, organization_id=organization_id, statuses=["active", "inactive", "pending"]
+            ),
+        )
+        return page.data[0] if page.data else None
+
+    def find_invitation(self, email: str, organization_id: str) -> str | None:
+        um = self.client.user_management
+        for invitation in self.iter_pages(
+            "read",
+            lambda a: um.list_invitations(email=email, organization_id=organization_id, limit=100, after=a),
+        ):
+            if invitation.state == "pending":
+                return str(invitation.id)
+        return None
+
+    # -- idempotent writes --------------------------------------------------------------
+
+    def ensure_organization(
+        self, req: OrgRequest, domains: tuple[tuple[str, str], ...] | None = None
+    ) -> Outcome:
+        """Create the organization, or return the one that already has its external id."""
+        orgs = self.client.organizations
+        domain_data = [
+            OrganizationDomainData(domain=d, state=OrganizationDomainDataState(s))
+            for d, s in (req.domains if domains is None else domains)
+        ]
+        try:
+            org = self.call(
+                "general",
+                lambda: orgs.create_organization(
+                    name=req.name,
+                    domain_data=domain_data or None,
+                    external_id=req.external_id,
+                    metadata=dict(req.metadata),
+                ),
+            )
+            return Outcome(str(org.id), False)
+        except ServiceError as exc:
+            if req.external_id and exc.failure.code == "external_id_already_used":
+                found = self.call(
+                    "general", lambda: orgs.get_organization_by_external_id(req.external_id or "")
+                )
+                return Outcome(str(found.id), True)
+            raise
+
+    def ensure_user(self, req: UserRequest, password: PasswordHashed | None = None) -> Outcome:
+        """Create the user, or return the existing user with the same email address."""
+        um = self.client.user_management
+
+        def create(external_id: str | None) -> Any:
+            return self.call(
+                "write",
+                lambda: um.create_user(
+                    email=req.email,
+                    first_name=req.first_name,
+                    last_name=req.last_name,
+                    email_verified=req.email_verified,
+                    external_id=external_id,
+                    metadata=dict(req.metadata),
+                    password=password,
+                ),
+            )
+
+        try:
+            try:
+                return Outcome(str(create(req.external_id).id), False)
+            except ServiceError as exc:
+                # Stytch external ids are unique per organization only; another person may
+                # already hold this one in WorkOS. The person is still migrated, without it.
+                if req.external_id and (exc.failure.code or "").endswith("external_id_already_used"):
+                    existing = self.find_user(req.email)
+                    if existing is not None:
+                        return Outcome(existing, True)
+                    return Outcome(str(create(None).id), False)
+                raise
+        except ServiceError as exc:
+            if (exc.failure.code or "").endswith("email_not_available"):
+                existing = self.find_user(req.email)
+                if existing is not None:
+                    return Outcome(existing, True)
+            raise
+
+    def ensure_membership(self, user_id: str, organization_id: str, slugs: tuple[str, ...]) -> Outcome:
+        """Create the membership, or return the one the user already has in the organization."""
+        oms = self.client.organization_membership
+        role: RoleSingle | RoleMultiple | None = None
+        if len(slugs) == 1:
+            role = RoleSingle(role_slug=slugs[0])
+        elif slugs:
+            role = RoleMultiple(role_slugs=list(slugs))
+        try:
+            om = self.call(
+                "write",
+                lambda: oms.create_organization_membership(
+                    user_id=user_id, organization_id=organization_id, role=role
+                ),
+            )
+            return Outcome(str(om.id), False)
+        except ServiceError as exc:
+            if exc.failure.status == 409 or "already" in exc.failure.message.lower():
+                found = self.find_membership(user_id, organization_id)
+                if found is not None:
+                    return Outcome(str(found.id), True)
+            raise
+
+    def ensure_invitation(self, email: str, organization_id: str, role_slug: str | None) -> Outcome:
+        """Send the invitation, or return the pending one already sent."""
+        um = self.client.user_management
+        try:
+            inv = self.call(
+                "write",
+                lambda: um.send_invitation(email=email, organization_id=organization_id, role_slug=role_slug),
+            )
+            return Outcome(str(inv.id), False)
+        except ServiceError as exc:
+            if exc.failure.code == "email_already_invited_to_organization":
+                found = self.find_invitation(email, organization_id)
+                if found is not None:
+                    return Outcome(found, True)
+            raise
+
+    def set_password_hash(self, user_id: str, password_hash: str, hash_type: str) -> None:
+        um = self.client.user_management
+        hashed = PasswordHashed(password_hash=password_hash, password_hash_type=hash_type)
+        self.call("write", lambda: um.update_user(user_id, password=hashed))
