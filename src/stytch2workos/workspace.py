@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -98,6 +99,8 @@ class Workspace:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Worker threads share the one connection; they take turns through this lock.
+        self.lock = threading.RLock()
         _ensure_private_dir(path)
         self._lock_file = open(path / LOCK_NAME, "a")  # noqa: SIM115 - closed in close()
         os.chmod(path / LOCK_NAME, 0o600)

@@ -62,7 +62,6 @@ def start_in_thread(app: Callable[..., Any], host: str = "127.0.0.1", port: int 
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     server = uvicorn.Server(_config(app))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve(sockets=[sock])), name=f"emulator-{actual}", daemon=True
     )

@@ -9,7 +9,6 @@ recover on the next run.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ class Ledger:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._lock = threading.Lock()
+        self._lock = ws.lock
 
     def get(self, kind: str, source_id: str) -> Entry | None:
         with self._lock:

@@ -1,0 +1,245 @@
+"""``init``, ``plan``, ``import`` and ``mapping``: from the snapshot into WorkOS."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from . import console
+from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
+from .config import CONFIG_NAME, load_config, render_config
+from .errors import ConfigError
+from .plan import Plan, build_plan
+from .settings import workos_credentials
+from .target.client import WorkOSTarget
+from .target.importer import ImportOptions, iter_people, run_import, scoped_organizations
+from .target.inventory import read_target
+from .target.passwords_source import password_lookup
+from .workspace import Workspace, open_private_text
+
+OrgOpt = Annotated[
+    list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")
+]
+AcceptOpt = Annotated[
+    list[str] | None,
+    typer.Option("--accept", help="Proceed despite a blocking problem with this code (repeatable)."),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="migration.toml to use (default: the workspace's).")
+]
+
+
+@app.command()
+@handled
+def init(
+    workspace: WorkspaceOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing migration.toml.")] = False,
+) -> None:
+    """Write migration.toml, proposing a WorkOS slug for every Stytch role in the snapshot."""
+    with open_workspace(workspace) as ws:
+        snapshot = ws.require_snapshot()
+        path = ws.path / CONFIG_NAME
+        if path.exists() and not force:
+            raise ConfigError(f"{path} exists; edit it, or pass --force to overwrite it")
+        counts: dict[str, int] = {}
+        for role, n in ws.db.execute(
+            "SELECT json_extract(r.value, '$.role_id'), COUNT(*) FROM members m, json_each(m.raw, '$.roles') r "
+            "WHERE m.snapshot_id = ? AND m.status != 'deleted' GROUP BY 1",
+            (snapshot,),
+        ):
+            counts[str(role)] = int(n)
+        policy = ws.rbac_policy(snapshot) or {}
+        descriptions = {str(r.get("role_id")): str(r.get("description", "")) for r in policy.get("roles", [])}
+        for role in descriptions:
+            counts.setdefault(role, 0)
+        for org in ws.organizations(snapshot):
+            for role in org.get("custom_roles") or []:
+                counts.setdefault(str(role.get("role_id")), 0)
+        with open_private_text(path) as out:
+            out.write(render_config(counts, descriptions))
+    console.out.print(f"Wrote {path}: review [roles.map] before `stytch2workos plan`.")
+
+
+def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any) -> tuple[Plan, Any]:
+    config = load_config(ws.path, config_path)
+    snapshot = ws.require_snapshot()
+    scope = frozenset(orgs) if orgs else None
+    org_rows = scoped_organizations(ws, snapshot, scope)
+    if scope is not None:
+        unknown = scope - {o["organization_id"] for o in org_rows}
+        if unknown:
+            raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
+    creds = workos_credentials(os.environ)
+    target = WorkOSTarget(creds, config.pacing)
+    try:
+        state = read_target(target, bar)
+    finally:
+        target.close()
+    plan = build_plan(org_rows, iter_people(ws, snapshot, config, scope), config, state)
+    with open_private_text(ws.path / "plan.json") as out:
+        json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
+    return plan, config
+
+
+def _print_plan(plan: Plan, accepted: list[str]) -> None:
+    table = Table(title="Plan", title_justify="left", show_edge=False)
+    table.add_column("")
+    table.add_column("create", justify="right")
+    table.add_column("reuse", justify="right")
+    table.add_row("organizations", f"{plan.organizations['create']:,}", f"{plan.organizations['reuse']:,}")
+    table.add_row("users", f"{plan.users['create']:,}", f"{plan.users['reuse']:,}")
+    table.add_row("memberships", f"{plan.memberships:,}", "")
+    table.add_row("invitations", f"{plan.invitations:,}", "")
+    console.out.print(table)
+    if plan.skipped:
+        console.out.print(console.counts_table("Skipped members", dict(plan.skipped), "reason"))
+    for problem in plan.problems:
+        colour = {"blocking": "red", "warning": "yellow", "info": "dim"}[problem.severity]
+        flag = " (accepted)" if problem.code in accepted else ""
+        console.out.print(
+            f"[{colour}]{problem.severity}{flag}[/{colour}] {problem.code}: {problem.message} — {problem.count:,}"
+            + (f"; e.g. {', '.join(problem.examples)}" if problem.examples else "")
+        )
+
+
+@app.command()
+@handled
+def plan(
+    workspace: WorkspaceOpt = None,
+    org: OrgOpt = None,
+    accept: AcceptOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what import would create, reuse and skip, and every problem found (no writes)."""
+    with open_workspace(workspace) as ws, progress(as_json) as bar:
+        result, _ = _make_plan(ws, config, org, bar)
+    if as_json:
+        console.print_json(result.to_json())
+    else:
+        _print_plan(result, accept or [])
+    if result.blocking(accept or []):
+        raise typer.Exit(1)
+
+
+@app.command("import")
+@handled
+def import_(
+    workspace: WorkspaceOpt = None,
+    org: OrgOpt = None,
+    accept: AcceptOpt = None,
+    config: ConfigOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts, CI).")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Retry records that failed before.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create organizations, users, memberships and invitations in WorkOS. Safe to rerun."""
+    with open_workspace(workspace) as ws:
+        with progress(as_json) as bar:
+            the_plan, cfg = _make_plan(ws, config, org, bar)
+        blocking = the_plan.blocking(accept or [])
+        if blocking:
+            if not as_json:
+                _print_plan(the_plan, accept or [])
+            codes = ", ".join(p.code for p in blocking)
+            raise ConfigError(f"the plan has blocking problems ({codes}); fix them or pass --accept CODE")
+        creds = workos_credentials(os.environ)
+        if not yes:
+            if not as_json:
+                _print_plan(the_plan, accept or [])
+            console.err.print(f"Target: [bold]{creds.environment_label}[/bold]")
+            console.err.print(
+                "Tip: pause WorkOS webhook endpoints during a bulk import to avoid an event flood."
+            )
+            if not typer.confirm("Write these changes to WorkOS?", default=False, err=True):
+                raise typer.Exit(1)
+        target = WorkOSTarget(creds, cfg.pacing, on_retry=lambda exc, wait: None)
+        try:
+            with progress(as_json) as bar:
+                options = ImportOptions(frozenset(org) if org else None, retry_failed)
+                result = run_import(ws, target, cfg, options, bar, password_lookup(ws, cfg))
+        finally:
+            target.close()
+    summary = {"ledger": result.counts, "failures": result.failures[:50], "retries": result.retries}
+    if as_json:
+        console.print_json(summary)
+    else:
+        _print_ledger(result.counts)
+        for failure in result.failures[:20]:
+            console.warn(f"{failure['kind']} {failure['source_id']}: {failure['detail']}")
+        if len(result.failures) > 20:
+            console.warn(f"… and {len(result.failures) - 20} more (stytch2workos import --json for all)")
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def _print_ledger(counts: dict[str, dict[str, int]]) -> None:
+    table = Table(title="Import ledger", title_justify="left", show_edge=False)
+    statuses = ["created", "reused", "skipped", "failed"]
+    table.add_column("")
+    for status in statuses:
+        table.add_column(status, justify="right")
+    for kind, row in counts.items():
+        table.add_row(kind, *(f"{row.get(s, 0):,}" for s in statuses))
+    console.out.print(table)
+
+
+@app.command()
+@handled
+def mapping(
+    workspace: WorkspaceOpt = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("id-map.csv"),
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+) -> None:
+    """Write the id map (Stytch ids → WorkOS ids) for applications to backfill their databases."""
+    if fmt not in ("csv", "json"):
+        raise ConfigError("--format must be csv or json")
+    with open_workspace(workspace) as ws:
+        snapshot = ws.require_snapshot()
+        rows = [
+            {
+                "kind": "organization",
+                "stytch_id": s,
+                "stytch_organization_id": s,
+                "workos_id": t,
+                "workos_user_id": "",
+            }
+            for s, t in ws.db.execute(
+                "SELECT source_id, target_id FROM ledger WHERE kind = 'organization' AND target_id IS NOT NULL "
+                "ORDER BY source_id"
+            )
+        ]
+        for member_id, org_id, user_id, om_id in ws.db.execute(
+            "SELECT m.member_id, m.organization_id, u.target_id, om.target_id FROM members m "
+            "JOIN ledger u ON u.kind = 'user' AND u.source_id = m.email_key AND u.target_id IS NOT NULL "
+            "LEFT JOIN ledger om ON om.kind = 'membership' AND om.source_id = m.member_id "
+            "WHERE m.snapshot_id = ? ORDER BY m.member_id",
+            (snapshot,),
+        ):
+            rows.append(
+                {
+                    "kind": "member",
+                    "stytch_id": member_id,
+                    "stytch_organization_id": org_id,
+                    "workos_id": om_id or "",
+                    "workos_user_id": user_id,
+                }
+            )
+    with open_private_text(output) as out:
+        if fmt == "json":
+            json.dump(rows, out, indent=2)
+        else:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["kind", "stytch_id"])
+            writer.writeheader()
+            writer.writerows(rows)
+    console.out.print(f"Wrote {len(rows):,} rows to {output}")
