@@ -12,6 +12,7 @@ from rich.table import Table
 from . import console
 from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
 from .errors import ConfigError
+from .pacing import RetryPolicy
 from .report import snapshot_summary
 from .settings import stytch_credentials
 from .source.client import StytchSource
@@ -42,6 +43,9 @@ def export(
     timeout: Annotated[
         float, typer.Option(help="Seconds before a Stytch request is abandoned and retried.")
     ] = 30.0,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per request before giving up (429/5xx/network errors).")
+    ] = 8,
     as_json: JsonOpt = False,
 ) -> None:
     """Export organizations, members (every status), SSO/SCIM connections and RBAC roles.
@@ -49,8 +53,8 @@ def export(
     Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
     overrides the API address). An interrupted export resumes where it stopped.
     """
-    if searches_per_minute < 1:
-        raise ConfigError("--searches-per-minute must be at least 1")
+    if searches_per_minute < 1 or max_attempts < 1:
+        raise ConfigError("--searches-per-minute and --max-attempts must be at least 1")
     with open_workspace(workspace) as ws, progress(as_json) as bar:
         if from_json is not None:
             ws.bind_project(
@@ -65,7 +69,11 @@ def export(
                 bar.note(f"retrying in {wait:.1f}s: {exc}")
 
             source = StytchSource(
-                creds, searches_per_minute=searches_per_minute, timeout=timeout, on_retry=on_retry
+                creds,
+                searches_per_minute=searches_per_minute,
+                timeout=timeout,
+                policy=RetryPolicy(max_attempts=max_attempts),
+                on_retry=on_retry,
             )
             try:
                 result = export_project(ws, source, ExportOptions(refresh=refresh), bar)

@@ -148,6 +148,7 @@ class EmulatorApp:
         if action == "reset" and method == "POST":
             self.service.reset()
             self.faults.set_rules([])
+            self.faults.fired.clear()
             self.limiter.reset()
             self.stats.reset()
             return Response(200, {"ok": True})

@@ -36,7 +36,15 @@ def open_snapshot(ws: Workspace, source: str, refresh: bool) -> tuple[int, bool]
     """
     running = ws.latest_snapshot("running")
     if running is not None:
-        return running, True
+        row = ws.db.execute("SELECT source FROM snapshots WHERE id = ?", (running,)).fetchone()
+        if row[0] == source:
+            return running, True
+        # An unfinished snapshot from another source (a file, the API) cannot be resumed
+        # by this one; drop it rather than mix the two.
+        with ws.transaction() as db:
+            for table in ("organizations", "members", "connections", "rbac_policy", "checkpoints"):
+                db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", (running,))
+            db.execute("UPDATE snapshots SET status = 'abandoned' WHERE id = ?", (running,))
     complete = ws.latest_snapshot()
     if complete is not None and not refresh:
         return complete, False

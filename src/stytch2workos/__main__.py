@@ -1,0 +1,5 @@
+"""``python -m stytch2workos``."""
+
+from .cli import main
+
+main()

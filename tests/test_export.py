@@ -1,0 +1,276 @@
+"""`stytch2workos export` end to end: the real CLI against the Stytch emulator over loopback."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Emulator
+from helpers import OIDC_SECRET, SAML_KEY, cli_env, run_cli, small_seed, start_cli, workspace_files
+from stytch2workos.workspace import Workspace
+
+FAST = ["--searches-per-minute", "600000"]
+
+
+def snapshot_of(path: Path) -> dict[str, Any]:
+    with Workspace(path) as ws:
+        snap = ws.require_snapshot()
+        conns: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        scim: dict[str, dict[str, Any]] = {}
+        for kind, raw in ws.connections(snap):
+            if kind == "scim":
+                scim[raw["organization_id"]] = raw
+            else:
+                conns.setdefault(raw["organization_id"], {}).setdefault(f"{kind}_connections", []).append(raw)
+        return {
+            "organizations": {o["organization_id"]: o for o in ws.organizations(snap)},
+            "members": {m["member_id"]: m for m in ws.members(snap)},
+            "sso": conns,
+            "scim": scim,
+            "rbac": ws.rbac_policy(snap),
+        }
+
+
+def expected_from(emu: Emulator) -> dict[str, Any]:
+    state = emu.control.state()
+    sso = {
+        org_id: {k: v for k, v in lists.items() if v}
+        for org_id, lists in state.get("sso_connections", {}).items()
+    }
+    return {
+        "organizations": {o["organization_id"]: o for o in state["organizations"]},
+        "members": {m["member_id"]: m for m in state["members"]},
+        "sso": {k: v for k, v in sso.items() if v},
+        "scim": dict(state.get("scim_connections", {})),
+        "rbac": state.get("rbac_policy"),
+    }
+
+
+def _sorted_sso(sso: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    return {
+        org: {kind: sorted(items, key=lambda c: c["connection_id"]) for kind, items in lists.items()}
+        for org, lists in sso.items()
+    }
+
+
+def assert_same(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert actual["organizations"] == expected["organizations"]
+    assert actual["members"].keys() == expected["members"].keys()
+    assert actual["members"] == expected["members"]
+    assert _sorted_sso(actual["sso"]) == _sorted_sso(expected["sso"])
+    assert actual["scim"] == expected["scim"]
+    assert actual["rbac"] == expected["rbac"]
+
+
+def test_snapshot_equals_the_seed(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    ws = tmp_path / "ws"
+    run = run_cli(["export", "--workspace", str(ws), "--json", *FAST], cli_env(stytch_emu.base_url))
+    assert run.code == 0, run.stderr
+    summary = run.json()
+    assert summary["organizations"] == 3
+    assert summary["members"] == 7
+    assert summary["members_by_status"] == {"active": 4, "invited": 1, "pending": 1, "deleted": 1}
+    assert summary["people"] == 5  # Ada's two members are one person; the deleted one is not counted
+    assert summary["connections"] == {"saml": 1, "oidc": 1, "scim": 1}
+    assert_same(snapshot_of(ws), expected_from(stytch_emu))
+    # Secrets stay in the database: never on the terminal.
+    for secret in (OIDC_SECRET, "FAKE-SAML-KEY"):
+        assert secret not in run.stdout + run.stderr
+    # Owner-only workspace.
+    assert stat.S_IMODE(ws.stat().st_mode) == 0o700
+    for f in workspace_files(ws):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_generated_project_round_trips(stytch_emu: Emulator, tmp_path: Path) -> None:
+    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    project = generate.generate_project(orgs=30, members=2500, seed=11)
+    stytch_emu.control.seed(project.seed)
+    ws = tmp_path / "ws"
+    run = run_cli(["export", "-w", str(ws), "--json", *FAST], cli_env(stytch_emu.base_url))
+    assert run.code == 0, run.stderr
+    assert run.json()["members"] == 2500
+    assert_same(snapshot_of(ws), expected_from(stytch_emu))
+
+
+def test_rerun_is_a_no_op_and_refresh_records_changes(stytch_emu: Emulator, tmp_path: Path) -> None:
+    seed = small_seed()
+    stytch_emu.control.seed(seed)
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    assert run_cli(["export", "-w", str(ws), *FAST], env).code == 0
+    again = run_cli(["export", "-w", str(ws), "--json", *FAST], env)
+    assert again.json()["already_complete"] is True
+    assert stytch_emu.control.stats()["requests"].get("POST /v1/b2b/organizations/search", 0) == 1
+
+    # Changes in Stytch while the migration is under way.
+    from stytch import B2BClient
+
+    from stytch2workos.emulators import defaults
+
+    client = B2BClient(defaults.STYTCH_PROJECT_ID, defaults.STYTCH_SECRET, environment=stytch_emu.base_url)
+    o1 = seed["organizations"][0]["organization_id"]
+    client.organizations.members.create(
+        organization_id=o1, email_address="new@acme.example", name="New Person"
+    )
+    client.organizations.members.delete(organization_id=o1, member_id=seed["members"][2]["member_id"])
+    client.organizations.members.update(
+        organization_id=o1, member_id=seed["members"][0]["member_id"], name="Ada L."
+    )
+
+    fresh = run_cli(["export", "-w", str(ws), "--refresh", "--json", *FAST], env)
+    assert fresh.code == 0, fresh.stderr
+    assert fresh.json()["changes_since_previous"] == {
+        "members_new": 1,
+        "members_deleted": 1,
+        "members_changed": 1,
+    }
+    assert_same(snapshot_of(ws), expected_from(stytch_emu))
+
+
+def test_faults_and_429_storms_change_nothing(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    expected = expected_from(stytch_emu)
+    stytch_emu.control.set_faults(
+        [
+            {"route": "*", "error_rate": 0.25, "rate_limit_rate": 0.2, "retry_after": 0},
+            {"route": "POST *", "hang_rate": 0.1, "hang_seconds": 1.5},
+        ],
+        seed=3,
+    )
+    ws = tmp_path / "ws"
+    run = run_cli(
+        ["export", "-w", str(ws), "--json", "--timeout", "0.5", *FAST], cli_env(stytch_emu.base_url)
+    )
+    assert run.code == 0, run.stderr
+    fired = stytch_emu.control.stats()["faults_fired"]
+    assert fired.get("error", 0) + fired.get("rate_limit", 0) > 0
+    assert run.json()["retries"] > 0
+    assert_same(snapshot_of(ws), expected)
+
+
+def test_real_rate_limits_are_respected(stytch_emu: Emulator, tmp_path: Path) -> None:
+    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    stytch_emu.control.seed(generate.generate_project(orgs=40, members=1200, seed=5).seed)
+    # Windows 60x shorter: 100 searches per second per endpoint; the tool paced to match.
+    stytch_emu.control.set_rate_limits("scaled:60")
+    ws = tmp_path / "ws"
+    run = run_cli(
+        ["export", "-w", str(ws), "--json", "--searches-per-minute", "6000"], cli_env(stytch_emu.base_url)
+    )
+    assert run.code == 0, run.stderr
+    stats = stytch_emu.control.stats()
+    assert stats["rate_limited"] == 0
+    assert stats["max_in_window"]["members_search"] <= 100
+
+
+def test_kill_at_random_points_then_resume(stytch_emu: Emulator, tmp_path: Path) -> None:
+    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    stytch_emu.control.seed(generate.generate_project(orgs=60, members=3000, seed=9).seed)
+    expected = expected_from(stytch_emu)
+    # Small pages and latency make the export long enough to be killed in the middle.
+    stytch_emu.control.set_faults([{"route": "*", "latency_ms": 15}])
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    rng = random.Random(4)
+    kills = 0
+    for _ in range(4):
+        proc = start_cli(["export", "-w", str(ws), *FAST], env)
+        time.sleep(rng.uniform(0.8, 2.0))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=30)
+    stytch_emu.control.clear_faults()
+    final = run_cli(["export", "-w", str(ws), "--json", *FAST], env)
+    assert final.code == 0, final.stderr
+    assert kills >= 1
+    assert_same(snapshot_of(ws), expected)
+
+
+def test_wrong_credentials_is_one_clear_error(stytch_emu: Emulator, tmp_path: Path) -> None:
+    env = cli_env(stytch_emu.base_url, STYTCH_SECRET="secret-test-wrong-and-fake")
+    run = run_cli(["export", "-w", str(tmp_path / "ws"), *FAST], env)
+    assert run.code == 3
+    assert "unauthorized_credentials" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "secret-test-wrong-and-fake" not in run.stderr + run.stdout
+
+
+def test_missing_credentials(tmp_path: Path) -> None:
+    env = cli_env()
+    del env["STYTCH_SECRET"]
+    run = run_cli(["export", "-w", str(tmp_path / "ws")], env)
+    assert run.code == 2
+    assert "STYTCH_SECRET is not set" in run.stderr
+
+
+def test_unreachable_api_gives_up_cleanly(tmp_path: Path) -> None:
+    env = cli_env("http://127.0.0.1:9")  # discard port: nothing listens
+    run = run_cli(["export", "-w", str(tmp_path / "ws"), "--max-attempts", "2", *FAST], env)
+    assert run.code == 3
+    assert "gave up after 2 attempts" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_workspace_of_another_project_is_refused(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    ws = tmp_path / "ws"
+    assert run_cli(["export", "-w", str(ws), *FAST], cli_env(stytch_emu.base_url)).code == 0
+    other = cli_env(
+        stytch_emu.base_url, STYTCH_PROJECT_ID="project-test-ffffffff-0000-4000-8000-000000000000"
+    )
+    run = run_cli(["export", "-w", str(ws), *FAST], other)
+    assert run.code == 2
+    assert "belongs to Stytch project" in run.stderr
+
+
+def test_json_out_and_from_json_round_trip(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    env = cli_env(stytch_emu.base_url)
+    out = tmp_path / "export.json"
+    run = run_cli(["export", "-w", str(tmp_path / "a"), "--json-out", str(out), *FAST], env)
+    assert run.code == 0, run.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = out.read_text()
+    assert OIDC_SECRET not in text and "FAKE-SAML-KEY" not in text
+    data = json.loads(text)
+    assert len(data["organizations"]) == 3 and len(data["members"]) == 7
+
+    loaded = run_cli(["export", "-w", str(tmp_path / "b"), "--from-json", str(out), "--json"], env)
+    assert loaded.code == 0, loaded.stderr
+    a, b = snapshot_of(tmp_path / "a"), snapshot_of(tmp_path / "b")
+    assert a["organizations"] == b["organizations"]
+    assert a["members"] == b["members"]
+
+
+def test_malformed_from_json_keeps_what_was_saved(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    env = cli_env(stytch_emu.base_url)
+    ws = tmp_path / "ws"
+    assert run_cli(["export", "-w", str(ws), *FAST], env).code == 0
+    before = snapshot_of(ws)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"organizations": [{"organization_id": "o1"}], "members": [{"member_id": ')
+    run = run_cli(["export", "-w", str(ws), "--refresh", "--from-json", str(bad)], env)
+    assert run.code == 2
+    assert "malformed JSON" in run.stderr and "Traceback" not in run.stderr
+    assert snapshot_of(ws) == before
+
+
+def test_secret_in_seed_is_in_the_database_only(stytch_emu: Emulator, tmp_path: Path) -> None:
+    stytch_emu.control.seed(small_seed())
+    ws = tmp_path / "ws"
+    run = run_cli(["export", "-w", str(ws), *FAST], cli_env(stytch_emu.base_url))
+    assert run.code == 0
+    snap = snapshot_of(ws)
+    oidc = next(iter(snap["sso"].values()))
+    flat = json.dumps(snap["sso"])
+    assert OIDC_SECRET in flat and SAML_KEY.split("\n")[1] in flat
+    assert oidc
