@@ -63,7 +63,7 @@ def init(
                 counts.setdefault(str(role.get("role_id")), 0)
         with open_private_text(path) as out:
             out.write(render_config(counts, descriptions))
-    console.out.print(f"Wrote {path}: review [roles.map] before `stytch2workos plan`.")
+    console.out.print(f"Wrote {path}: review \\[roles.map] before `stytch2workos plan`.")
 
 
 def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any) -> tuple[Plan, Any]:
