@@ -53,8 +53,8 @@ def export(
     Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
     overrides the API address). An interrupted export resumes where it stopped.
     """
-    if searches_per_minute < 1 or max_attempts < 1:
-        raise ConfigError("--searches-per-minute and --max-attempts must be at least 1")
+    if searches_per_minute < 1 or max_attempts < 1 or reads_per_second < 1:
+        raise ConfigError("--searches-per-minute, --reads-per-second and --max-attempts must be at least 1")
     with open_workspace(workspace) as ws, progress(as_json) as bar:
         if from_json is not None:
             ws.bind_project(
@@ -71,6 +71,7 @@ def export(
             source = StytchSource(
                 creds,
                 searches_per_minute=searches_per_minute,
+                other_per_second=reads_per_second,
                 timeout=timeout,
                 policy=RetryPolicy(max_attempts=max_attempts),
                 on_retry=on_retry,
