@@ -40,6 +40,10 @@ def export(
     searches_per_minute: Annotated[
         int, typer.Option(help="Pace for each Stytch search endpoint (documented limit: 100/min).")
     ] = 100,
+    reads_per_second: Annotated[
+        float,
+        typer.Option(help="Pace for other Stytch reads (SSO/SCIM connections, RBAC); no documented limit."),
+    ] = 20.0,
     timeout: Annotated[
         float, typer.Option(help="Seconds before a Stytch request is abandoned and retried.")
     ] = 30.0,
