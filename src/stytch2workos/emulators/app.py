@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -58,6 +59,10 @@ class Stats:
         self.statuses: Counter[str] = Counter()
         self.rate_limited = 0
         self.injected_rate_limited = 0
+        # Wall-clock time of each route's first and last response, so a benchmark can
+        # turn a request count into a rate over exactly the stretch that route was busy.
+        self.first_at: dict[str, float] = {}
+        self.last_at: dict[str, float] = {}
 
 
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
@@ -131,6 +136,9 @@ class EmulatorApp:
 
     def _finish(self, request: Request, response: Response, route_name: str) -> Response:
         self.stats.requests[route_name] += 1
+        now = time.time()
+        self.stats.first_at.setdefault(route_name, now)
+        self.stats.last_at[route_name] = now
         self.stats.statuses["dropped" if response.drop else str(response.status)] += 1
         return response if response.drop else self.service.decorate(request, response)
 
@@ -190,6 +198,10 @@ class EmulatorApp:
         """Request statistics: per route, per status, 429s, and the fullest window per budget."""
         return {
             "requests": dict(self.stats.requests),
+            "route_times": {
+                route: {"first": first, "last": self.stats.last_at[route]}
+                for route, first in self.stats.first_at.items()
+            },
             "total_requests": sum(self.stats.requests.values()),
             "statuses": dict(self.stats.statuses),
             "rate_limited": self.stats.rate_limited,
