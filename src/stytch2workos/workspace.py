@@ -71,6 +71,14 @@ MIGRATIONS: list[str] = [
         loaded_at TEXT NOT NULL) WITHOUT ROWID;
     CREATE INDEX password_hashes_by_email ON password_hashes (email_key);
     """,
+    # 4: where each hash row came from and why it was refused; rows that could not be read
+    """
+    ALTER TABLE password_hashes ADD COLUMN code TEXT;
+    ALTER TABLE password_hashes ADD COLUMN line_no INTEGER;
+    CREATE INDEX password_hashes_by_status ON password_hashes (status, email_key);
+    CREATE TABLE password_row_problems (
+        line_no INTEGER PRIMARY KEY, member_id TEXT, code TEXT NOT NULL, reason TEXT NOT NULL);
+    """,
 ]
 
 
@@ -113,14 +121,17 @@ class Workspace:
             ) from None
         db_path = path / DB_NAME
         private_file(db_path)
+        self.db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
         try:
-            self.db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            self._lock_file.close()
+            self.close()
             raise WorkspaceError(f"{db_path} is not a usable workspace database: {exc}") from None
+        except BaseException:
+            self.close()
+            raise
         for suffix in ("-wal", "-shm"):
             extra = path / (DB_NAME + suffix)
             if extra.exists():
