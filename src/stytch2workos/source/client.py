@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pydantic
@@ -28,6 +29,24 @@ T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 ALL_STATUSES = ["active", "invited", "pending", "deleted"]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    # Matches for the whole query; Stytch sends -1 when totals are disabled.
+    total: int | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any], key: str) -> Page:
+        meta = body.get("results_metadata") or {}
+        total = meta.get("total")
+        return cls(
+            list(body.get(key) or []),
+            meta.get("next_cursor") or None,
+            total if isinstance(total, int) and total >= 0 else None,
+        )
 
 
 class _RawSession(requests.Session):
@@ -113,19 +132,13 @@ class StytchSource:
 
         return pacer.call(attempt)
 
-    def search_organizations(
-        self, cursor: str | None, limit: int = 1000
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def search_organizations(self, cursor: str | None, limit: int = 1000) -> Page:
         """One page of all organizations."""
         client = self._client
         body = self._call(self.org_search, lambda: client.organizations.search(cursor=cursor, limit=limit))
-        return list(body.get("organizations", [])), body.get("results_metadata", {}).get(
-            "next_cursor"
-        ) or None
+        return Page.of(body, "organizations")
 
-    def search_members(
-        self, organization_ids: list[str], cursor: str | None, limit: int = 1000
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def search_members(self, organization_ids: list[str], cursor: str | None, limit: int = 1000) -> Page:
         """One page of the members of ``organization_ids``, in every status."""
         client = self._client
         query = {
@@ -138,7 +151,7 @@ class StytchSource:
                 organization_ids=organization_ids, cursor=cursor, limit=limit, query=query
             ),
         )
-        return list(body.get("members", [])), body.get("results_metadata", {}).get("next_cursor") or None
+        return Page.of(body, "members")
 
     def sso_connections(self, organization_id: str) -> dict[str, list[dict[str, Any]]]:
         """SAML, OIDC and external connections of one organization."""

@@ -86,9 +86,13 @@ def _export_organizations(
     progress.start("organizations", None)
     progress.advance("organizations", ws.count("organizations", snapshot))
     while not cp.done:
-        orgs, next_cursor = source.search_organizations(cp.cursor, options.page_size)
-        cp = snap.save_page(ws, snapshot, "organizations", "all", cp, next_cursor, organizations=orgs)
-        progress.advance("organizations", len(orgs))
+        page = source.search_organizations(cp.cursor, options.page_size)
+        if page.total is not None:
+            progress.start("organizations", page.total)
+        cp = snap.save_page(
+            ws, snapshot, "organizations", "all", cp, page.next_cursor, organizations=page.items
+        )
+        progress.advance("organizations", len(page.items))
     progress.finish("organizations")
 
 
@@ -103,13 +107,22 @@ def _export_members(
     batches = [org_ids[i : i + options.org_batch] for i in range(0, len(org_ids), options.org_batch)]
     progress.start("members", None)
     progress.advance("members", ws.count("members", snapshot))
+    # The total is known batch by batch; until the last, estimate the rest from the average
+    # so the progress display can show an ETA.
+    seen_total, seen_batches = 0, 0
     for index, batch in enumerate(batches):
         key = f"{index:06d}:{batch[0]}"
         cp = snap.checkpoint(ws, snapshot, "members", key)
+        first = True
         while not cp.done:
-            members, next_cursor = source.search_members(batch, cp.cursor, options.page_size)
-            cp = snap.save_page(ws, snapshot, "members", key, cp, next_cursor, members=members)
-            progress.advance("members", len(members))
+            page = source.search_members(batch, cp.cursor, options.page_size)
+            if first and page.total is not None:
+                seen_total, seen_batches = seen_total + page.total, seen_batches + 1
+                estimate = seen_total + (len(batches) - index - 1) * seen_total // seen_batches
+                progress.start("members", max(estimate, ws.count("members", snapshot)))
+            first = False
+            cp = snap.save_page(ws, snapshot, "members", key, cp, page.next_cursor, members=page.items)
+            progress.advance("members", len(page.items))
     progress.finish("members")
 
 

@@ -1,0 +1,227 @@
+"""``passwords load``: Stytch's hash export → the workspace's ``password_hashes`` table.
+
+The decrypted CSV arrives as a stream of lines and is never held whole: rows
+are parsed, matched to the snapshot and converted in batches, and each batch is
+written with one ``executemany``. Memory stays flat for any number of rows;
+the database is the only place a hash is kept.
+
+A load replaces the previous one, inside a single transaction: a delivery that
+turns out to be corrupt at its last block (where ``openssl enc`` padding is
+checked) leaves the earlier load untouched instead of half of a new one.
+
+Row statuses: ``selected`` (the hash to send for that person), ``superseded``
+(another member of the same person won), ``refused`` (cannot be imported;
+``code`` and ``reason`` say why), ``unmatched`` (no such member in the
+snapshot), ``skipped`` (the member is deleted in Stytch). Rows too damaged to
+name a member go to ``password_row_problems``. Refused and unmatched rows keep
+no hash at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from ..progress import NullProgress, Progress
+from ..transform.passwords import Converted, ParsedRow, PickRule, ScryptParams, convert
+from ..workspace import Workspace
+from .delivery import DeliveryError
+from .hashcsv import HashCsvFormatError, RowError, read_params_and_rows
+from .passwords_select import people_counts, select_hashes
+from .snapshot import now_iso
+
+BATCH = 1000
+LOAD_META = "passwords_load"
+# Stytch's method names are short; anything longer is a damaged row, not worth keeping whole.
+_METHOD_CHARS = 40
+
+_INSERT = (
+    "INSERT OR IGNORE INTO password_hashes (member_id, email_key, hash_method, workos_hash, "
+    "workos_type, status, reason, loaded_at, code, line_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PROBLEM = (
+    "INSERT OR REPLACE INTO password_row_problems (line_no, member_id, code, reason) VALUES (?, ?, ?, ?)"
+)
+
+
+@dataclass
+class LoadSummary:
+    """What a load found; counts and ids only, never hash material."""
+
+    source: str
+    conflict_rule: str
+    scrypt_params: dict[str, int] | None = None
+    rows_read: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+    deleted_members: int = 0
+    converted: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    people: dict[str, int] = field(default_factory=dict)
+    unmatched_examples: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["converted"] = dict(sorted(self.converted.items()))
+        data["refused"] = dict(sorted(self.refused.items()))
+        return data
+
+
+@dataclass(frozen=True)
+class _Member:
+    email_key: str
+    status: str
+
+
+class _Loader:
+    """One load: the open transaction, the running counts, the project to check rows against."""
+
+    def __init__(self, db: sqlite3.Connection, snapshot: int, project_id: str | None, summary: LoadSummary):
+        self.db, self.snapshot, self.project_id, self.summary = db, snapshot, project_id, summary
+        self.loaded_at = now_iso()
+
+    def members(self, ids: list[str]) -> dict[str, _Member]:
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT member_id, email_key, status FROM members WHERE snapshot_id = ? AND member_id IN ({marks})",
+            (self.snapshot, *ids),
+        )
+        return {str(m): _Member(str(k), str(s)) for m, k, s in rows}
+
+    def problem(self, line_no: int, member_id: str | None, code: str, reason: str) -> None:
+        self.db.execute(_PROBLEM, (line_no, member_id, code, reason))
+
+    def row_values(
+        self, row: ParsedRow, member: _Member | None, params: ScryptParams | None
+    ) -> tuple[Any, ...]:
+        method = row.hash_method.strip().lower()[:_METHOD_CHARS]
+        base = (row.member_id, member.email_key if member else None, method)
+        if member is None:
+            reason = "no member with this id in the snapshot (deleted before the export, or another project)"
+            return (*base, None, None, "unmatched", reason, self.loaded_at, "unknown_member", row.line_no)
+        if self.project_id and row.project_id and row.project_id != self.project_id:
+            reason = f"the row belongs to project {row.project_id}, not this workspace's {self.project_id}"
+            return (*base, None, None, "refused", reason, self.loaded_at, "other_project", row.line_no)
+        if member.status == "deleted":
+            reason = "the member is deleted in Stytch and is not migrated"
+            return (*base, None, None, "skipped", reason, self.loaded_at, "member_deleted", row.line_no)
+        result = convert(row, params)
+        if isinstance(result, Converted):
+            values = (result.password_hash, result.password_hash_type, "converted", None)
+            return (*base, *values, self.loaded_at, None, row.line_no)
+        return (*base, None, None, "refused", result.reason, self.loaded_at, result.code, row.line_no)
+
+    def write(self, batch: list[ParsedRow], params: ScryptParams | None) -> None:
+        members = self.members([row.member_id for row in batch])
+        values = [self.row_values(row, members.get(row.member_id), params) for row in batch]
+        before = self.db.total_changes
+        self.db.executemany(_INSERT, values)
+        duplicates = self._duplicates(values) if self.db.total_changes - before < len(values) else set()
+        for value in values:
+            if value[9] in duplicates:
+                continue
+            self._count(value)
+
+    def _duplicates(self, values: list[tuple[Any, ...]]) -> set[int]:
+        # The first row for a member id wins; later ones are reported, not silently merged.
+        ids = list({value[0] for value in values})
+        marks = ",".join("?" * len(ids))
+        kept = dict(
+            self.db.execute(
+                f"SELECT member_id, line_no FROM password_hashes WHERE member_id IN ({marks})", ids
+            ).fetchall()
+        )
+        lines = {value[9] for value in values if kept.get(value[0]) != value[9]}
+        for value in values:
+            if value[9] in lines:
+                self.problem(
+                    value[9],
+                    value[0],
+                    "duplicate_id",
+                    f"this member id already appeared on line {kept.get(value[0])}; that row is kept",
+                )
+        self.summary.duplicates += len(lines)
+        return lines
+
+    def _count(self, value: tuple[Any, ...]) -> None:
+        summary, status = self.summary, value[5]
+        if status == "unmatched":
+            summary.unmatched += 1
+            if len(summary.unmatched_examples) < 20:
+                summary.unmatched_examples.append(str(value[0]))
+            return
+        summary.matched += 1
+        if status == "converted":
+            summary.converted[str(value[4])] += 1
+        elif status == "refused":
+            summary.refused[str(value[8])] += 1
+        else:
+            summary.deleted_members += 1
+
+
+def _batches(
+    rows: Iterator[ParsedRow | RowError], loader: _Loader, progress: Progress
+) -> Iterator[list[ParsedRow]]:
+    batch: list[ParsedRow] = []
+    for row in rows:
+        loader.summary.rows_read += 1
+        if isinstance(row, RowError):
+            loader.summary.malformed += 1
+            loader.problem(row.line_no, None, "malformed_row", row.reason)
+            continue
+        batch.append(row)
+        if len(batch) >= BATCH:
+            yield batch
+            progress.advance("hash rows", len(batch))
+            batch = []
+    if batch:
+        yield batch
+        progress.advance("hash rows", len(batch))
+
+
+def load_hashes(
+    ws: Workspace,
+    lines: Iterable[str],
+    rule: PickRule,
+    *,
+    source: str,
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """Replace the workspace's hashes with those in ``lines`` (the decrypted CSV's lines).
+
+    Raises ``InputError`` if the file is not Stytch's hash export or cannot be
+    decrypted to the end; in that case the previous load is kept unchanged.
+    """
+    progress = progress or NullProgress()
+    snapshot = ws.require_snapshot()
+    summary = LoadSummary(source=source, conflict_rule=rule)
+    try:
+        with ws.lock, ws.transaction() as db:
+            params, rows = read_params_and_rows(lines)
+            summary.scrypt_params = None if params is None else asdict(params)
+            db.execute("DELETE FROM password_hashes")
+            db.execute("DELETE FROM password_row_problems")
+            loader = _Loader(db, snapshot, ws.get_meta("stytch_project_id"), summary)
+            progress.start("hash rows")
+            for batch in _batches(rows, loader, progress):
+                loader.write(batch, params)
+            progress.finish("hash rows")
+            if summary.rows_read == 0:
+                raise InputError("the hashes file has a header but no rows; ask Stytch support to check it")
+            progress.start("choosing")
+            select_hashes(db, snapshot, rule)
+            summary.people = people_counts(db, snapshot)
+            progress.finish("choosing")
+            ws.set_meta(LOAD_META, json.dumps(summary.to_json()))
+    except HashCsvFormatError as exc:
+        raise InputError(f"the hashes file is not Stytch's hash export: {exc}") from None
+    except DeliveryError as exc:
+        raise InputError(str(exc)) from None
+    return summary
