@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from workos import WorkOSClient
 
 from stytch2workos.emulators import defaults
 from stytch2workos.emulators.control import EmulatorControl
@@ -57,3 +58,15 @@ def stytch_emu(stytch_server: RunningServer) -> Emulator:
 def workos_emu(workos_server: RunningServer) -> Emulator:
     """The WorkOS emulator, reset to its defaults, rate limits off, no faults."""
     return _fresh(workos_server)
+
+
+@pytest.fixture
+def workos_client(workos_emu: Emulator) -> Iterator[WorkOSClient]:
+    """The official WorkOS SDK pointed at the emulator, with its own retries off."""
+    with WorkOSClient(
+        api_key=defaults.WORKOS_API_KEY,
+        client_id=defaults.WORKOS_CLIENT_ID,
+        base_url=workos_emu.base_url,
+        max_retries=0,
+    ) as sdk:
+        yield sdk

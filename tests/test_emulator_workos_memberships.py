@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from workos import (
@@ -22,28 +21,17 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
-def client(workos_emu) -> Iterator[WorkOSClient]:  # type: ignore[no-untyped-def]
-    with WorkOSClient(
-        api_key=defaults.WORKOS_API_KEY,
-        client_id=defaults.WORKOS_CLIENT_ID,
-        base_url=workos_emu.base_url,
-        max_retries=0,
-    ) as sdk:
-        yield sdk
-
-
-@pytest.fixture
-def world(client: WorkOSClient) -> tuple[str, str, str]:
+def world(workos_client: WorkOSClient) -> tuple[str, str, str]:
     """An organization and two users: (org_id, user_a, user_b)."""
-    org = client.organizations.create_organization(name="Acme")
-    a = client.user_management.create_user(email="a@acme.dev")
-    b = client.user_management.create_user(email="b@acme.dev")
+    org = workos_client.organizations.create_organization(name="Acme")
+    a = workos_client.user_management.create_user(email="a@acme.dev")
+    b = workos_client.user_management.create_user(email="b@acme.dev")
     return org.id, a.id, b.id
 
 
-def test_membership_lifecycle(client: WorkOSClient, world: tuple[str, str, str]) -> None:
+def test_membership_lifecycle(workos_client: WorkOSClient, world: tuple[str, str, str]) -> None:
     org_id, user_a, _ = world
-    api = client.organization_membership
+    api = workos_client.organization_membership
     m = api.create_organization_membership(user_id=user_a, organization_id=org_id)
     assert m.id.startswith("om_") and str(m.status.value) == "active"
     assert (m.role.slug, [r.slug for r in m.roles]) == ("member", ["member"])
@@ -72,10 +60,10 @@ def test_membership_lifecycle(client: WorkOSClient, world: tuple[str, str, str])
 
 
 def test_multiple_roles_and_invalid_roles(
-    client: WorkOSClient, world: tuple[str, str, str], workos_emu
+    workos_client: WorkOSClient, world: tuple[str, str, str], workos_emu
 ) -> None:  # type: ignore[no-untyped-def]
     org_id, user_a, user_b = world
-    api = client.organization_membership
+    api = workos_client.organization_membership
     m = api.create_organization_membership(
         user_id=user_a, organization_id=org_id, role=RoleMultiple(role_slugs=["member", "admin"])
     )
@@ -96,10 +84,10 @@ def test_multiple_roles_and_invalid_roles(
     assert err.value.code == "multiple_roles_not_enabled"
 
 
-def test_membership_lookups_and_filters(client: WorkOSClient, world: tuple[str, str, str]) -> None:
+def test_membership_lookups_and_filters(workos_client: WorkOSClient, world: tuple[str, str, str]) -> None:
     org_id, user_a, user_b = world
-    other = client.organizations.create_organization(name="Other").id
-    api = client.organization_membership
+    other = workos_client.organizations.create_organization(name="Other").id
+    api = workos_client.organization_membership
     ma = api.create_organization_membership(user_id=user_a, organization_id=org_id)
     mb = api.create_organization_membership(user_id=user_b, organization_id=org_id)
     mo = api.create_organization_membership(user_id=user_a, organization_id=other)
@@ -119,13 +107,13 @@ def test_membership_lookups_and_filters(client: WorkOSClient, world: tuple[str, 
         api.create_organization_membership(user_id=user_a, organization_id="org_missing")
 
 
-def test_roles_environment_and_organization(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
-    roles = client.authorization.list_environment_roles().data
+def test_roles_environment_and_organization(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+    roles = workos_client.authorization.list_environment_roles().data
     assert [(r.slug, str(r.type.value)) for r in roles] == [
         ("admin", "EnvironmentRole"),
         ("member", "EnvironmentRole"),
     ]
-    org = client.organizations.create_organization(name="Roles")
+    org = workos_client.organizations.create_organization(name="Roles")
     workos_emu.control.seed(
         {
             "roles": [
@@ -135,26 +123,26 @@ def test_roles_environment_and_organization(client: WorkOSClient, workos_emu) ->
             "organization_roles": {org.id: [{"slug": "org-auditor", "name": "Auditor"}]},
         }
     )
-    assert [r.slug for r in client.authorization.list_environment_roles().data] == ["owner", "member"]
-    org_roles = client.authorization.list_organization_roles(org.id).data
+    assert [r.slug for r in workos_client.authorization.list_environment_roles().data] == ["owner", "member"]
+    org_roles = workos_client.authorization.list_organization_roles(org.id).data
     assert [(r.slug, str(r.type.value)) for r in org_roles] == [
         ("owner", "EnvironmentRole"),
         ("member", "EnvironmentRole"),
         ("org-auditor", "OrganizationRole"),
     ]
     assert org_roles[0].permissions == ["all"]
-    user = client.user_management.create_user(email="r@example.com")
-    m = client.organization_membership.create_organization_membership(
+    user = workos_client.user_management.create_user(email="r@example.com")
+    m = workos_client.organization_membership.create_organization_membership(
         user_id=user.id, organization_id=org.id, role=RoleSingle(role_slug="org-auditor")
     )
     assert m.role.slug == "org-auditor"
     with pytest.raises(NotFoundError):
-        client.authorization.list_organization_roles("org_missing")
+        workos_client.authorization.list_organization_roles("org_missing")
 
 
-def test_invitations(client: WorkOSClient, world: tuple[str, str, str]) -> None:
+def test_invitations(workos_client: WorkOSClient, world: tuple[str, str, str]) -> None:
     org_id, user_a, _ = world
-    um = client.user_management
+    um = workos_client.user_management
     inv = um.send_invitation(
         email="New@Acme.dev", organization_id=org_id, role_slug="admin", inviter_user_id=user_a
     )
@@ -173,7 +161,9 @@ def test_invitations(client: WorkOSClient, world: tuple[str, str, str]) -> None:
         with pytest.raises(BadRequestError) as err:
             um.send_invitation(**kwargs)  # type: ignore[arg-type]
         assert err.value.code == code
-    client.organization_membership.create_organization_membership(user_id=user_a, organization_id=org_id)
+    workos_client.organization_membership.create_organization_membership(
+        user_id=user_a, organization_id=org_id
+    )
     with pytest.raises(BadRequestError) as err:
         um.send_invitation(email="a@acme.dev", organization_id=org_id)
     assert err.value.code == "user_already_organization_member"
@@ -205,29 +195,29 @@ def test_invitations(client: WorkOSClient, world: tuple[str, str, str]) -> None:
         "bring_your_own_key",
     ],
 )
-def test_portal_links_for_every_intent(client: WorkOSClient, intent: str) -> None:
-    org = client.organizations.create_organization(name="Portal")
-    link = client.admin_portal.generate_link(organization=org.id, intent=intent)
+def test_portal_links_for_every_intent(workos_client: WorkOSClient, intent: str) -> None:
+    org = workos_client.organizations.create_organization(name="Portal")
+    link = workos_client.admin_portal.generate_link(organization=org.id, intent=intent)
     assert link.link.startswith("https://setup.workos.test/")
 
 
-def test_portal_errors_and_revocation(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_portal_errors_and_revocation(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFoundError):
-        client.admin_portal.generate_link(organization="org_missing", intent="sso")
-    org = client.organizations.create_organization(name="Portal")
+        workos_client.admin_portal.generate_link(organization="org_missing", intent="sso")
+    org = workos_client.organizations.create_organization(name="Portal")
     with pytest.raises(UnprocessableEntityError):
-        client.admin_portal.generate_link(organization=org.id, intent="teleport")
+        workos_client.admin_portal.generate_link(organization=org.id, intent="teleport")
     with pytest.raises(UnprocessableEntityError):
-        client.admin_portal.generate_link(organization=org.id, it_contact_emails=["a@b.co"] * 21)
-    client.admin_portal.generate_link(organization=org.id, intent="dsync", external_user_id="admin-1")
-    client.admin_portal.revoke_link(organization=org.id, external_user_id="admin-1")
+        workos_client.admin_portal.generate_link(organization=org.id, it_contact_emails=["a@b.co"] * 21)
+    workos_client.admin_portal.generate_link(organization=org.id, intent="dsync", external_user_id="admin-1")
+    workos_client.admin_portal.revoke_link(organization=org.id, external_user_id="admin-1")
     links = workos_emu.control.state()["portal_links"]
     assert [(x["intent"], x["revoked"]) for x in links] == [("dsync", True)]
 
 
-def test_totp_factors(client: WorkOSClient, world: tuple[str, str, str], workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_totp_factors(workos_client: WorkOSClient, world: tuple[str, str, str], workos_emu) -> None:  # type: ignore[no-untyped-def]
     _, user_a, _ = world
-    mfa = client.multi_factor_auth
+    mfa = workos_client.multi_factor_auth
     made = mfa.create_user_auth_factor(
         user_a, type="totp", totp_secret="jbsw y3dp ehpk 3pxp", totp_issuer="Acme"
     )
@@ -240,7 +230,7 @@ def test_totp_factors(client: WorkOSClient, world: tuple[str, str, str], workos_
     listed = mfa.list_user_auth_factors(user_a, order="asc").data
     assert [f.id for f in listed] == [factor.id, generated.id]
     assert listed[0].totp is not None and listed[0].totp.user == "a@acme.dev"
-    raw = client.request("get", ("user_management", "users", user_a, "auth_factors"))
+    raw = workos_client.request("get", ("user_management", "users", user_a, "auth_factors"))
     assert "secret" not in raw["data"][0]["totp"]
     assert workos_emu.control.state()["auth_factors"][0]["totp"]["secret"] == "JBSWY3DPEHPK3PXP"
     for secret in ("not base32!", "JBSWY3DP"):
@@ -254,19 +244,19 @@ def test_async_memberships(workos_emu) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         async with AsyncWorkOSClient(
             api_key=defaults.WORKOS_API_KEY, base_url=workos_emu.base_url, max_retries=0
-        ) as client:
-            org = await client.organizations.create_organization(name="Async")
-            user = await client.user_management.create_user(email="am@example.com")
-            m = await client.organization_membership.create_organization_membership(
+        ) as workos_client:
+            org = await workos_client.organizations.create_organization(name="Async")
+            user = await workos_client.user_management.create_user(email="am@example.com")
+            m = await workos_client.organization_membership.create_organization_membership(
                 user_id=user.id, organization_id=org.id, role=RoleSingle(role_slug="admin")
             )
-            page = await client.organization_membership.list_organization_memberships(user_id=user.id)
+            page = await workos_client.organization_membership.list_organization_memberships(user_id=user.id)
             assert [x.id for x in page.data] == [m.id] and page.data[0].user.id == user.id
             with pytest.raises(UnprocessableEntityError):
-                await client.organization_membership.update_organization_membership(
+                await workos_client.organization_membership.update_organization_membership(
                     m.id, role=RoleSingle(role_slug="nope")
                 )
-            roles = await client.authorization.list_organization_roles(org.id)
+            roles = await workos_client.authorization.list_organization_roles(org.id)
             assert {r.slug for r in roles.data} == {"admin", "member"}
 
     asyncio.run(scenario())

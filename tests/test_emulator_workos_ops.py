@@ -31,17 +31,6 @@ SSHA = "{SSHA}/M2OD1n5YjFfN1JWybzA+17HO+4BAgMEBQYHCA=="  # "Migrated#Pass1", sal
 
 
 @pytest.fixture
-def client(workos_emu) -> Iterator[WorkOSClient]:  # type: ignore[no-untyped-def]
-    with WorkOSClient(
-        api_key=defaults.WORKOS_API_KEY,
-        client_id=defaults.WORKOS_CLIENT_ID,
-        base_url=workos_emu.base_url,
-        max_retries=0,
-    ) as sdk:
-        yield sdk
-
-
-@pytest.fixture
 def raw(workos_emu) -> Iterator[http.client.HTTPConnection]:  # type: ignore[no-untyped-def]
     parts = urlsplit(workos_emu.base_url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
@@ -73,81 +62,87 @@ def call(
 # -- rate limits ---------------------------------------------------------------------------------
 
 
-def test_user_management_write_budget(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_user_management_write_budget(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.set_rate_limits("scaled:2")  # 500 writes per 5 s
     for _ in range(500):
         with pytest.raises(UnprocessableEntityError):  # refused by validation, still counted
-            client.user_management.create_user(email="not-an-email")
+            workos_client.user_management.create_user(email="not-an-email")
     with pytest.raises(RateLimitExceededError) as err:
-        client.user_management.create_user(email="late@example.com")
+        workos_client.user_management.create_user(email="late@example.com")
     assert err.value.status_code == 429 and err.value.code == "rate_limit_exceeded"
     assert err.value.retry_after is not None and 1 <= err.value.retry_after <= 5
     assert err.value.response_json is not None and 0 < err.value.response_json["retry_after"] <= 5
     # Reads and non-user-management writes draw on other budgets.
-    client.user_management.list_users()
-    client.organizations.create_organization(name="Still fine")
+    workos_client.user_management.list_users()
+    workos_client.organizations.create_organization(name="Still fine")
     stats = workos_emu.control.stats()
     assert stats["rate_limited_by_budget"]["user_management_writes"] == 1
     assert stats["max_in_window"]["user_management_writes"] == 500
 
 
-def test_authenticate_budget_is_per_email(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
-    client.user_management.create_user(email="a@example.com", password=PasswordPlaintext(password="pw"))
-    client.user_management.create_user(email="b@example.com", password=PasswordPlaintext(password="pw"))
+def test_authenticate_budget_is_per_email(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+    workos_client.user_management.create_user(
+        email="a@example.com", password=PasswordPlaintext(password="pw")
+    )
+    workos_client.user_management.create_user(
+        email="b@example.com", password=PasswordPlaintext(password="pw")
+    )
     workos_emu.control.set_rate_limits("scaled:10")  # 10 per 6 s per email
     for _ in range(10):
-        client.user_management.authenticate_with_password(email="A@example.com", password="pw")
+        workos_client.user_management.authenticate_with_password(email="A@example.com", password="pw")
     with pytest.raises(RateLimitExceededError):
-        client.user_management.authenticate_with_password(email="a@example.com", password="pw")
-    assert client.user_management.authenticate_with_password(email="b@example.com", password="pw").user
+        workos_client.user_management.authenticate_with_password(email="a@example.com", password="pw")
+    assert workos_client.user_management.authenticate_with_password(email="b@example.com", password="pw").user
 
 
-def test_organization_delete_budget(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_organization_delete_budget(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.set_rate_limits("scaled:10")  # 50 per 6 s
     for _ in range(50):
         with pytest.raises(NotFoundError):
-            client.organizations.delete_organization("org_missing")
+            workos_client.organizations.delete_organization("org_missing")
     with pytest.raises(RateLimitExceededError):
-        client.organizations.delete_organization("org_missing")
+        workos_client.organizations.delete_organization("org_missing")
 
 
-def test_injected_429_carries_retry_after(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_injected_429_carries_retry_after(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.set_faults(
         [{"route": "POST /user_management/users", "rate_limit_rate": 1, "retry_after": 3, "times": 1}]
     )
     with pytest.raises(RateLimitExceededError) as err:
-        client.user_management.create_user(email="r@example.com")
+        workos_client.user_management.create_user(email="r@example.com")
     assert err.value.retry_after == 3.0
-    assert client.user_management.create_user(email="r@example.com").email == "r@example.com"
+    assert workos_client.user_management.create_user(email="r@example.com").email == "r@example.com"
 
 
 # -- faults ----------------------------------------------------------------------------------------
 
 
-def test_injected_5xx(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
-    org = client.organizations.create_organization(name="Flaky")
+def test_injected_5xx(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+    org = workos_client.organizations.create_organization(name="Flaky")
     workos_emu.control.set_faults(
         [{"route": "GET /organizations/{id}", "error_rate": 1, "error_statuses": [503], "times": 1}]
     )
     with pytest.raises(ServerError) as err:
-        client.organizations.get_organization(org.id)
+        workos_client.organizations.get_organization(org.id)
     assert err.value.status_code == 503 and err.value.request_id.startswith("req_")
-    assert client.organizations.get_organization(org.id).id == org.id
+    assert workos_client.organizations.get_organization(org.id).id == org.id
 
 
-def test_hang_then_drop_is_a_transport_error_and_writes_nothing(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_hang_then_drop_is_a_transport_error_and_writes_nothing(
+    workos_client: WorkOSClient, workos_emu
+) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.set_faults(
         [{"route": "POST /organizations", "hang_rate": 1, "hang_seconds": 0.2, "times": 1}]
     )
     with pytest.raises(WorkOSError) as err:
-        client.organizations.create_organization(name="Hung")
+        workos_client.organizations.create_organization(name="Hung")
     assert not isinstance(err.value, APIError)
-    assert client.organizations.list_organizations().data == []
+    assert workos_client.organizations.list_organizations().data == []
 
 
 @pytest.mark.parametrize("mode", ["500", "drop"])
 def test_commit_then_fail_on_create_user_still_creates_it(
-    client: WorkOSClient, workos_emu, mode: str
+    workos_client: WorkOSClient, workos_emu, mode: str
 ) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.set_faults(
         [
@@ -160,11 +155,11 @@ def test_commit_then_fail_on_create_user_still_creates_it(
         ]
     )
     with pytest.raises(WorkOSError) as err:
-        client.user_management.create_user(email="ghost@example.com", external_id="m-1")
+        workos_client.user_management.create_user(email="ghost@example.com", external_id="m-1")
     assert isinstance(err.value, ServerError) == (mode == "500")
-    assert client.user_management.get_user_by_external_id("m-1").email == "ghost@example.com"
-    with pytest.raises(BadRequestError):  # the retry a client would make now collides
-        client.user_management.create_user(email="ghost@example.com", external_id="m-1")
+    assert workos_client.user_management.get_user_by_external_id("m-1").email == "ghost@example.com"
+    with pytest.raises(BadRequestError):  # the retry a workos_client would make now collides
+        workos_client.user_management.create_user(email="ghost@example.com", external_id="m-1")
 
 
 # -- seed, dump, reset -------------------------------------------------------------------------------
@@ -195,25 +190,29 @@ SEED: dict[str, Any] = {
 }  # fmt: skip
 
 
-def test_seed_dump_round_trip(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_seed_dump_round_trip(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.seed(SEED)
-    org = client.organizations.get_organization_by_external_id("stytch-org")
+    org = workos_client.organizations.get_organization_by_external_id("stytch-org")
     assert (org.id, org.metadata, org.domains[0].domain) == (
         "org_01HZZZZZZZZZZZZZZZZZZZZZZ0",
         {"tier": "gold"},
         "seeded.dev",
     )
-    ok = client.user_management.authenticate_with_password(email="hash@seeded.dev", password="Migrated#Pass1")
+    ok = workos_client.user_management.authenticate_with_password(
+        email="hash@seeded.dev", password="Migrated#Pass1"
+    )
     assert ok.user.id == "user_seed_1" and ok.organization_id == org.id
-    members = client.organization_membership.list_organization_memberships(organization_id=org.id)
+    members = workos_client.organization_membership.list_organization_memberships(organization_id=org.id)
     assert [m.role.slug for m in members.data] == ["org-viewer"]
-    plain = client.user_management.get_user_by_external_id("stytch-member")
-    m = client.organization_membership.create_organization_membership(
+    plain = workos_client.user_management.get_user_by_external_id("stytch-member")
+    m = workos_client.organization_membership.create_organization_membership(
         user_id=plain.id, organization_id=org.id, role=RoleSingle(role_slug="admin")
     )
-    client.user_management.update_user(plain.id, password=PasswordHashed(SSHA, "ssha"))
-    client.user_management.send_invitation(email="inv@seeded.dev", organization_id=org.id)
-    client.multi_factor_auth.create_user_auth_factor(plain.id, type="totp", totp_secret="JBSWY3DPEHPK3PXP")
+    workos_client.user_management.update_user(plain.id, password=PasswordHashed(SSHA, "ssha"))
+    workos_client.user_management.send_invitation(email="inv@seeded.dev", organization_id=org.id)
+    workos_client.multi_factor_auth.create_user_auth_factor(
+        plain.id, type="totp", totp_secret="JBSWY3DPEHPK3PXP"
+    )
 
     state = workos_emu.control.state()
     users = {u["email"]: u for u in state["users"]}
@@ -227,11 +226,11 @@ def test_seed_dump_round_trip(client: WorkOSClient, workos_emu) -> None:  # type
     assert workos_emu.control.state() == state
 
 
-def test_reset_restores_default_roles(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+def test_reset_restores_default_roles(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
     workos_emu.control.seed({"roles": [{"slug": "owner", "name": "Owner"}]})
-    assert [r.slug for r in client.authorization.list_environment_roles().data] == ["owner"]
+    assert [r.slug for r in workos_client.authorization.list_environment_roles().data] == ["owner"]
     workos_emu.control.reset()
-    assert [r.slug for r in client.authorization.list_environment_roles().data] == ["admin", "member"]
+    assert [r.slug for r in workos_client.authorization.list_environment_roles().data] == ["admin", "member"]
 
 
 @pytest.mark.parametrize(

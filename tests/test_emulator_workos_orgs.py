@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from workos import (
@@ -22,17 +21,6 @@ from stytch2workos.emulators import defaults
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def client(workos_emu) -> Iterator[WorkOSClient]:  # type: ignore[no-untyped-def]
-    with WorkOSClient(
-        api_key=defaults.WORKOS_API_KEY,
-        client_id=defaults.WORKOS_CLIENT_ID,
-        base_url=workos_emu.base_url,
-        max_retries=0,
-    ) as sdk:
-        yield sdk
-
-
 def verified(domain: str) -> OrganizationDomainData:
     return OrganizationDomainData(domain=domain, state="verified")
 
@@ -41,8 +29,8 @@ def pending(domain: str) -> OrganizationDomainData:
     return OrganizationDomainData(domain=domain, state="pending")
 
 
-def test_create_get_update_delete(client: WorkOSClient) -> None:
-    org = client.organizations.create_organization(
+def test_create_get_update_delete(workos_client: WorkOSClient) -> None:
+    org = workos_client.organizations.create_organization(
         name="Acme",
         domain_data=[verified("Acme.com"), pending("acme.io")],
         external_id="stytch/org-1",
@@ -55,11 +43,11 @@ def test_create_get_update_delete(client: WorkOSClient) -> None:
     ]
     assert all(d.id.startswith("org_domain_") and d.organization_id == org.id for d in org.domains)
     assert org.metadata == {"source": "stytch"} and org.external_id == "stytch/org-1"
-    assert client.organizations.get_organization(org.id) == org
+    assert workos_client.organizations.get_organization(org.id) == org
     # "/" in an external id travels percent-encoded as one path segment.
-    assert client.organizations.get_organization_by_external_id("stytch/org-1").id == org.id
+    assert workos_client.organizations.get_organization_by_external_id("stytch/org-1").id == org.id
 
-    updated = client.organizations.update_organization(
+    updated = workos_client.organizations.update_organization(
         org.id, name="Acme Inc", domain_data=[pending("acme.com"), verified("acme.dev")], metadata=None
     )
     assert updated.name == "Acme Inc" and updated.metadata == {}
@@ -70,27 +58,27 @@ def test_create_get_update_delete(client: WorkOSClient) -> None:
     kept = {d.domain: d.id for d in org.domains}
     assert next(d.id for d in updated.domains if d.domain == "acme.com") == kept["acme.com"]
     assert updated.external_id == "stytch/org-1"  # not sent, so unchanged
-    cleared = client.organizations.update_organization(org.id, external_id=None)
+    cleared = workos_client.organizations.update_organization(org.id, external_id=None)
     assert cleared.external_id is None
 
-    client.organizations.delete_organization(org.id)
+    workos_client.organizations.delete_organization(org.id)
     with pytest.raises(NotFoundError) as err:
-        client.organizations.get_organization(org.id)
+        workos_client.organizations.get_organization(org.id)
     assert err.value.code == "entity_not_found" and err.value.request_id.startswith("req_")
 
 
-def test_deprecated_domains_and_external_id_conflicts(client: WorkOSClient) -> None:
-    first = client.organizations.create_organization(name="One", domains=["one.com"], external_id="x1")
+def test_deprecated_domains_and_external_id_conflicts(workos_client: WorkOSClient) -> None:
+    first = workos_client.organizations.create_organization(name="One", domains=["one.com"], external_id="x1")
     assert [(d.domain, str(d.state.value)) for d in first.domains] == [("one.com", "pending")]
     with pytest.raises(BadRequestError) as err:
-        client.organizations.create_organization(name="Two", external_id="x1")
+        workos_client.organizations.create_organization(name="Two", external_id="x1")
     assert err.value.code == "external_id_already_used"
-    second = client.organizations.create_organization(name="Two", external_id="x2")
+    second = workos_client.organizations.create_organization(name="Two", external_id="x2")
     with pytest.raises(BadRequestError) as err:
-        client.organizations.update_organization(second.id, external_id="x1")
+        workos_client.organizations.update_organization(second.id, external_id="x1")
     assert err.value.code == "external_id_already_used"
     with pytest.raises(NotFoundError):
-        client.organizations.get_organization_by_external_id("nope")
+        workos_client.organizations.get_organization_by_external_id("nope")
 
 
 @pytest.mark.parametrize(
@@ -102,23 +90,25 @@ def test_deprecated_domains_and_external_id_conflicts(client: WorkOSClient) -> N
         {"k": 1},
     ],
 )
-def test_invalid_metadata_is_a_400(client: WorkOSClient, bad: dict[str, str]) -> None:
+def test_invalid_metadata_is_a_400(workos_client: WorkOSClient, bad: dict[str, str]) -> None:
     with pytest.raises(BadRequestError) as err:
-        client.organizations.create_organization(name="Meta", metadata=bad)
+        workos_client.organizations.create_organization(name="Meta", metadata=bad)
     assert err.value.code == "invalid_metadata"
 
 
-def test_a_domain_verified_elsewhere_conflicts_only_when_verified_again(client: WorkOSClient) -> None:
-    owner = client.organizations.create_organization(name="Owner", domain_data=[verified("shared.com")])
-    other = client.organizations.create_organization(name="Other", domain_data=[pending("shared.com")])
+def test_a_domain_verified_elsewhere_conflicts_only_when_verified_again(workos_client: WorkOSClient) -> None:
+    owner = workos_client.organizations.create_organization(
+        name="Owner", domain_data=[verified("shared.com")]
+    )
+    other = workos_client.organizations.create_organization(name="Other", domain_data=[pending("shared.com")])
     with pytest.raises(ConflictError) as err:
-        client.organizations.create_organization(name="Thief", domain_data=[verified("shared.com")])
+        workos_client.organizations.create_organization(name="Thief", domain_data=[verified("shared.com")])
     assert err.value.code == "domain_already_verified"
     with pytest.raises(ConflictError):
-        client.organizations.update_organization(other.id, domain_data=[verified("shared.com")])
+        workos_client.organizations.update_organization(other.id, domain_data=[verified("shared.com")])
     # Once the owner lets go, another organization may verify it.
-    client.organizations.update_organization(owner.id, domain_data=[])
-    moved = client.organizations.update_organization(other.id, domain_data=[verified("shared.com")])
+    workos_client.organizations.update_organization(owner.id, domain_data=[])
+    moved = workos_client.organizations.update_organization(other.id, domain_data=[verified("shared.com")])
     assert str(moved.domains[0].state.value) == "verified"
 
 
@@ -129,49 +119,51 @@ def test_a_domain_verified_elsewhere_conflicts_only_when_verified_again(client: 
         ([verified("gmail.com")], "consumer_domain_not_allowed"),
     ],
 )
-def test_bad_domains_are_422(client: WorkOSClient, data: list[OrganizationDomainData], code: str) -> None:
+def test_bad_domains_are_422(
+    workos_client: WorkOSClient, data: list[OrganizationDomainData], code: str
+) -> None:
     with pytest.raises(UnprocessableEntityError) as err:
-        client.organizations.create_organization(name="Bad", domain_data=data)
+        workos_client.organizations.create_organization(name="Bad", domain_data=data)
     assert err.value.code == "invalid_request_parameters"
     assert err.value.errors is not None and err.value.errors[0]["code"] == code
 
 
-def test_missing_name_is_422(client: WorkOSClient) -> None:
+def test_missing_name_is_422(workos_client: WorkOSClient) -> None:
     with pytest.raises(UnprocessableEntityError):
-        client.organizations.create_organization(name="")
+        workos_client.organizations.create_organization(name="")
 
 
-def test_pagination_in_both_orders_with_before_and_after(client: WorkOSClient) -> None:
-    made = [client.organizations.create_organization(name=f"Org {i}").id for i in range(7)]
-    page = client.organizations.list_organizations(limit=3)
+def test_pagination_in_both_orders_with_before_and_after(workos_client: WorkOSClient) -> None:
+    made = [workos_client.organizations.create_organization(name=f"Org {i}").id for i in range(7)]
+    page = workos_client.organizations.list_organizations(limit=3)
     assert [o.id for o in page.data] == made[::-1][:3]
     assert page.list_metadata.before is None and page.list_metadata.after == made[4]
-    page2 = client.organizations.list_organizations(limit=3, after=page.list_metadata.after)
+    page2 = workos_client.organizations.list_organizations(limit=3, after=page.list_metadata.after)
     assert [o.id for o in page2.data] == [made[3], made[2], made[1]]
-    back = client.organizations.list_organizations(limit=3, before=page2.list_metadata.before)
+    back = workos_client.organizations.list_organizations(limit=3, before=page2.list_metadata.before)
     assert [o.id for o in back.data] == made[::-1][:3]
-    every = list(client.organizations.list_organizations(limit=3, order="asc").auto_paging_iter())
+    every = list(workos_client.organizations.list_organizations(limit=3, order="asc").auto_paging_iter())
     assert [o.id for o in every] == made
-    asc = client.organizations.list_organizations(limit=2, order="asc", before=made[4])
+    asc = workos_client.organizations.list_organizations(limit=2, order="asc", before=made[4])
     assert [o.id for o in asc.data] == [made[2], made[3]]
     assert (asc.list_metadata.before, asc.list_metadata.after) == (made[2], made[3])
-    older = client.organizations.list_organizations(limit=2, order="normal", before=made[4])
+    older = workos_client.organizations.list_organizations(limit=2, order="normal", before=made[4])
     assert [o.id for o in older.data] == [made[3], made[2]]
 
 
-def test_list_filters(client: WorkOSClient) -> None:
-    a = client.organizations.create_organization(name="Alpha Co", domain_data=[pending("alpha.com")])
-    b = client.organizations.create_organization(name="Beta Co", domain_data=[verified("beta.com")])
-    client.organizations.create_organization(name="Gamma")
-    found = client.organizations.list_organizations(domains=["ALPHA.com", "beta.com"])
+def test_list_filters(workos_client: WorkOSClient) -> None:
+    a = workos_client.organizations.create_organization(name="Alpha Co", domain_data=[pending("alpha.com")])
+    b = workos_client.organizations.create_organization(name="Beta Co", domain_data=[verified("beta.com")])
+    workos_client.organizations.create_organization(name="Gamma")
+    found = workos_client.organizations.list_organizations(domains=["ALPHA.com", "beta.com"])
     assert {o.id for o in found.data} == {a.id, b.id}
-    assert [o.id for o in client.organizations.list_organizations(search="beta").data] == [b.id]
+    assert [o.id for o in workos_client.organizations.list_organizations(search="beta").data] == [b.id]
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"order": "sideways"}, {"after": "org_x"}])
-def test_bad_list_parameters_are_422(client: WorkOSClient, params: dict[str, object]) -> None:
+def test_bad_list_parameters_are_422(workos_client: WorkOSClient, params: dict[str, object]) -> None:
     with pytest.raises(UnprocessableEntityError):
-        client.organizations.list_organizations(**params)  # type: ignore[arg-type]
+        workos_client.organizations.list_organizations(**params)  # type: ignore[arg-type]
 
 
 def test_wrong_api_key_is_401(workos_emu) -> None:  # type: ignore[no-untyped-def]
@@ -187,14 +179,14 @@ def test_async_client_crud(workos_emu) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         async with AsyncWorkOSClient(
             api_key=defaults.WORKOS_API_KEY, base_url=workos_emu.base_url, max_retries=0
-        ) as client:
-            org = await client.organizations.create_organization(name="Async", external_id="a-1")
-            fetched = await client.organizations.get_organization_by_external_id("a-1")
+        ) as workos_client:
+            org = await workos_client.organizations.create_organization(name="Async", external_id="a-1")
+            fetched = await workos_client.organizations.get_organization_by_external_id("a-1")
             assert fetched.id == org.id
-            page = await client.organizations.list_organizations(order="asc")
+            page = await workos_client.organizations.list_organizations(order="asc")
             assert [o.id for o in page.data] == [org.id]
-            await client.organizations.delete_organization(org.id)
+            await workos_client.organizations.delete_organization(org.id)
             with pytest.raises(NotFoundError):
-                await client.organizations.get_organization(org.id)
+                await workos_client.organizations.get_organization(org.id)
 
     asyncio.run(scenario())

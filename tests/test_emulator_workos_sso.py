@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from workos import AsyncWorkOSClient, NotFoundError, UnprocessableEntityError, WorkOSClient
@@ -22,17 +21,6 @@ pytestmark = pytest.mark.timeout(60)
 
 FAKE_CERT = "-----BEGIN CERTIFICATE-----\nTUlJQ-fake-test-cert\n-----END CERTIFICATE-----"
 FAKE_KEY = "-----BEGIN PRIVATE KEY-----\nTUlJRS-fake-test-key\n-----END PRIVATE KEY-----"
-
-
-@pytest.fixture
-def client(workos_emu) -> Iterator[WorkOSClient]:  # type: ignore[no-untyped-def]
-    with WorkOSClient(
-        api_key=defaults.WORKOS_API_KEY,
-        client_id=defaults.WORKOS_CLIENT_ID,
-        base_url=workos_emu.base_url,
-        max_retries=0,
-    ) as sdk:
-        yield sdk
 
 
 def saml(complete: bool = True) -> CreateProtocolOptionsSAML:
@@ -56,58 +44,62 @@ def oidc() -> CreateProtocolOptionsOIDC:
 
 
 def test_create_is_idempotent_on_external_id_within_the_organization(
-    client: WorkOSClient, workos_emu
+    workos_client: WorkOSClient, workos_emu
 ) -> None:  # type: ignore[no-untyped-def]
-    org = client.organizations.create_organization(
+    org = workos_client.organizations.create_organization(
         name="Acme", domain_data=[OrganizationDomainData(domain="acme.dev", state="verified")]
     )
-    first = client.sso.create_connection(
+    first = workos_client.sso.create_connection(
         organization_id=org.id, name="Okta", external_id="saml-conn-1", protocol_options=saml()
     )
     assert first.id.startswith("conn_") and first.organization_id == org.id
     assert (str(first.connection_type.value), str(first.state.value)) == ("GenericSAML", "active")
     assert [d.domain for d in first.domains] == ["acme.dev"]
-    again = client.sso.create_connection(
+    again = workos_client.sso.create_connection(
         organization_id=org.id, external_id="saml-conn-1", protocol_options=saml(complete=False)
     )
     assert again.id == first.id
-    other_org = client.organizations.create_organization(name="Other")
-    elsewhere = client.sso.create_connection(
+    other_org = workos_client.organizations.create_organization(name="Other")
+    elsewhere = workos_client.sso.create_connection(
         organization_id=other_org.id, external_id="saml-conn-1", protocol_options=saml(complete=False)
     )
     assert elsewhere.id != first.id and str(elsewhere.state.value) == "draft"
     assert elsewhere.name == "Other"  # defaults to the organization's name
 
-    raw = client.request("get", ("connections", first.id))
+    raw = workos_client.request("get", ("connections", first.id))
     assert FAKE_KEY not in str(raw) and "saml_options" not in raw
     stored = {c["id"]: c for c in workos_emu.control.state()["connections"]}
     assert stored[first.id]["saml_options"]["sp_signing_key_pair"]["key"] == FAKE_KEY
     assert stored[first.id]["external_id"] == "saml-conn-1"
 
 
-def test_get_list_filter_delete(client: WorkOSClient) -> None:
-    a = client.organizations.create_organization(
+def test_get_list_filter_delete(workos_client: WorkOSClient) -> None:
+    a = workos_client.organizations.create_organization(
         name="A", domain_data=[OrganizationDomainData(domain="a.dev", state="pending")]
     ).id
-    b = client.organizations.create_organization(name="B").id
-    sa = client.sso.create_connection(organization_id=a, protocol_options=saml())
-    oa = client.sso.create_connection(organization_id=a, connection_type="OktaOIDC", protocol_options=oidc())
-    sb = client.sso.create_connection(organization_id=b, connection_type="OktaSAML", protocol_options=saml())
-    assert str(oa.connection_type.value) == "OktaOIDC" and client.sso.get_connection(oa.id).id == oa.id
-    assert [c.id for c in client.sso.list_connections(order="asc").data] == [sa.id, oa.id, sb.id]
-    assert [c.id for c in client.sso.list_connections(organization_id=a).data] == [oa.id, sa.id]
-    assert [c.id for c in client.sso.list_connections(connection_type="OktaSAML").data] == [sb.id]
+    b = workos_client.organizations.create_organization(name="B").id
+    sa = workos_client.sso.create_connection(organization_id=a, protocol_options=saml())
+    oa = workos_client.sso.create_connection(
+        organization_id=a, connection_type="OktaOIDC", protocol_options=oidc()
+    )
+    sb = workos_client.sso.create_connection(
+        organization_id=b, connection_type="OktaSAML", protocol_options=saml()
+    )
+    assert str(oa.connection_type.value) == "OktaOIDC" and workos_client.sso.get_connection(oa.id).id == oa.id
+    assert [c.id for c in workos_client.sso.list_connections(order="asc").data] == [sa.id, oa.id, sb.id]
+    assert [c.id for c in workos_client.sso.list_connections(organization_id=a).data] == [oa.id, sa.id]
+    assert [c.id for c in workos_client.sso.list_connections(connection_type="OktaSAML").data] == [sb.id]
     assert [
-        c.id for c in client.sso.list_connections(domain="a.dev", connection_type="GenericSAML").data
+        c.id for c in workos_client.sso.list_connections(domain="a.dev", connection_type="GenericSAML").data
     ] == [sa.id]
-    client.sso.delete_connection(sa.id)
+    workos_client.sso.delete_connection(sa.id)
     with pytest.raises(NotFoundError):
-        client.sso.get_connection(sa.id)
+        workos_client.sso.get_connection(sa.id)
     with pytest.raises(NotFoundError):
-        client.sso.delete_connection(sa.id)
-    client.organizations.delete_organization(b)
+        workos_client.sso.delete_connection(sa.id)
+    workos_client.organizations.delete_organization(b)
     with pytest.raises(NotFoundError):  # connections go with their organization
-        client.sso.get_connection(sb.id)
+        workos_client.sso.get_connection(sb.id)
 
 
 @pytest.mark.parametrize(
@@ -131,31 +123,31 @@ def test_get_list_filter_delete(client: WorkOSClient) -> None:
         },
     ],
 )
-def test_invalid_connection_bodies_are_422(client: WorkOSClient, body: dict[str, object]) -> None:
-    org = client.organizations.create_organization(name="V")
+def test_invalid_connection_bodies_are_422(workos_client: WorkOSClient, body: dict[str, object]) -> None:
+    org = workos_client.organizations.create_organization(name="V")
     with pytest.raises(UnprocessableEntityError):
-        client.request("post", ("connections",), body={"organization_id": org.id, **body})
+        workos_client.request("post", ("connections",), body={"organization_id": org.id, **body})
 
 
-def test_unknown_organization_is_404(client: WorkOSClient) -> None:
+def test_unknown_organization_is_404(workos_client: WorkOSClient) -> None:
     with pytest.raises(NotFoundError):
-        client.sso.create_connection(organization_id="org_missing", protocol_options=oidc())
+        workos_client.sso.create_connection(organization_id="org_missing", protocol_options=oidc())
 
 
 def test_async_create_connection(workos_emu) -> None:  # type: ignore[no-untyped-def]
     async def scenario() -> None:
         async with AsyncWorkOSClient(
             api_key=defaults.WORKOS_API_KEY, base_url=workos_emu.base_url, max_retries=0
-        ) as client:
-            org = await client.organizations.create_organization(name="Async SSO")
-            made = await client.sso.create_connection(
+        ) as workos_client:
+            org = await workos_client.organizations.create_organization(name="Async SSO")
+            made = await workos_client.sso.create_connection(
                 organization_id=org.id, external_id="oidc-1", protocol_options=oidc()
             )
-            same = await client.sso.create_connection(
+            same = await workos_client.sso.create_connection(
                 organization_id=org.id, external_id="oidc-1", protocol_options=oidc()
             )
             assert same.id == made.id and str(made.connection_type.value) == "GenericOIDC"
-            page = await client.sso.list_connections(organization_id=org.id)
+            page = await workos_client.sso.list_connections(organization_id=org.id)
             assert [c.id for c in page.data] == [made.id]
 
     asyncio.run(scenario())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Iterator
 
 import bcrypt
 import pytest
@@ -46,19 +45,8 @@ FIREBASE = (
 )
 
 
-@pytest.fixture
-def client(workos_emu) -> Iterator[WorkOSClient]:  # type: ignore[no-untyped-def]
-    with WorkOSClient(
-        api_key=defaults.WORKOS_API_KEY,
-        client_id=defaults.WORKOS_CLIENT_ID,
-        base_url=workos_emu.base_url,
-        max_retries=0,
-    ) as sdk:
-        yield sdk
-
-
-def test_create_get_update_delete(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
-    user = client.user_management.create_user(
+def test_create_get_update_delete(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+    user = workos_client.user_management.create_user(
         email="  Ada.Lovelace@Example.COM ",
         first_name="Ada",
         last_name="Lovelace",
@@ -69,41 +57,41 @@ def test_create_get_update_delete(client: WorkOSClient, workos_emu) -> None:  # 
     )
     assert user.id.startswith("user_") and user.email == "ada.lovelace@example.com"
     assert (user.name, user.email_verified, user.last_sign_in_at) == ("Ada Lovelace", True, None)
-    assert client.user_management.get_user(user.id).email == user.email
-    assert client.user_management.get_user_by_external_id("member-test/1").id == user.id
+    assert workos_client.user_management.get_user(user.id).email == user.email
+    assert workos_client.user_management.get_user_by_external_id("member-test/1").id == user.id
     stored = workos_emu.control.state()["users"][0]
     assert stored["password"] == "correct horse"
-    raw = client.request("get", ("user_management", "users", user.id))
+    raw = workos_client.request("get", ("user_management", "users", user.id))
     assert not {"password", "password_hash"} & set(raw)
 
-    updated = client.user_management.update_user(
+    updated = workos_client.user_management.update_user(
         user.id, email="ada@example.com", first_name="Augusta", locale="en-GB", metadata={"k": "v"}
     )
     assert updated.email == "ada@example.com" and updated.email_verified is False
     assert (updated.first_name, updated.name, updated.locale) == ("Augusta", "Augusta Lovelace", "en-GB")
     assert updated.metadata == {"k": "v"} and updated.external_id == "member-test/1"
-    client.user_management.delete_user(user.id)
+    workos_client.user_management.delete_user(user.id)
     with pytest.raises(NotFoundError):
-        client.user_management.get_user(user.id)
+        workos_client.user_management.get_user(user.id)
     with pytest.raises(NotFoundError):
-        client.user_management.delete_user(user.id)
+        workos_client.user_management.delete_user(user.id)
 
 
-def test_duplicate_email_and_external_id(client: WorkOSClient) -> None:
-    client.user_management.create_user(email="dup@example.com", external_id="ext-1")
+def test_duplicate_email_and_external_id(workos_client: WorkOSClient) -> None:
+    workos_client.user_management.create_user(email="dup@example.com", external_id="ext-1")
     with pytest.raises(BadRequestError) as err:
-        client.user_management.create_user(email="DUP@example.com ")
+        workos_client.user_management.create_user(email="DUP@example.com ")
     assert err.value.code == "user_creation_error" and err.value.message == "Could not create user."
     assert err.value.errors is not None and err.value.errors[0]["code"] == "email_not_available"
     with pytest.raises(BadRequestError) as err:
-        client.user_management.create_user(email="other@example.com", external_id="ext-1")
+        workos_client.user_management.create_user(email="other@example.com", external_id="ext-1")
     assert err.value.code == "user_creation_error"
     assert err.value.errors is not None and err.value.errors[0]["code"] == "external_id_already_used"
 
 
-def test_update_conflicts_use_top_level_codes(client: WorkOSClient) -> None:
-    client.user_management.create_user(email="taken@example.com", external_id="taken")
-    user = client.user_management.create_user(email="free@example.com")
+def test_update_conflicts_use_top_level_codes(workos_client: WorkOSClient) -> None:
+    workos_client.user_management.create_user(email="taken@example.com", external_id="taken")
+    user = workos_client.user_management.create_user(email="free@example.com")
     for kwargs, code in (
         ({"email": "Taken@example.com"}, "email_not_available"),
         ({"external_id": "taken"}, "external_id_already_used"),
@@ -112,7 +100,7 @@ def test_update_conflicts_use_top_level_codes(client: WorkOSClient) -> None:
         ({"metadata": {"k": "v" * 601}}, "invalid_metadata"),
     ):
         with pytest.raises(BadRequestError) as err:
-            client.user_management.update_user(user.id, **kwargs)  # type: ignore[arg-type]
+            workos_client.user_management.update_user(user.id, **kwargs)  # type: ignore[arg-type]
         assert err.value.code == code and not err.value.errors
 
 
@@ -133,86 +121,94 @@ def test_update_conflicts_use_top_level_codes(client: WorkOSClient) -> None:
     ],
 )  # fmt: skip
 def test_create_user_password_errors(
-    client: WorkOSClient, body: dict[str, str], status: int, code: str
+    workos_client: WorkOSClient, body: dict[str, str], status: int, code: str
 ) -> None:
     payload = {"email": "pw@example.com", **body}
     with pytest.raises((BadRequestError, UnprocessableEntityError)) as err:
-        client.request("post", ("user_management", "users"), body=payload)
+        workos_client.request("post", ("user_management", "users"), body=payload)
     assert (err.value.status_code, err.value.code) == (status, code)
 
 
-def test_list_filters_and_pagination(client: WorkOSClient) -> None:
-    users = [client.user_management.create_user(email=f"u{i}@example.com").id for i in range(5)]
-    org = client.organizations.create_organization(name="Members")
+def test_list_filters_and_pagination(workos_client: WorkOSClient) -> None:
+    users = [workos_client.user_management.create_user(email=f"u{i}@example.com").id for i in range(5)]
+    org = workos_client.organizations.create_organization(name="Members")
     for user_id in users[1:3]:
-        client.organization_membership.create_organization_membership(user_id=user_id, organization_id=org.id)
-    found = client.user_management.list_users(email="U3@Example.com")
+        workos_client.organization_membership.create_organization_membership(
+            user_id=user_id, organization_id=org.id
+        )
+    found = workos_client.user_management.list_users(email="U3@Example.com")
     assert [u.id for u in found.data] == [users[3]]
-    members = client.user_management.list_users(organization_id=org.id, order="asc")
+    members = workos_client.user_management.list_users(organization_id=org.id, order="asc")
     assert [u.id for u in members.data] == users[1:3]
-    both = client.user_management.list_users(organization_id=org.id, email="u4@example.com")
+    both = workos_client.user_management.list_users(organization_id=org.id, email="u4@example.com")
     assert both.data == []
-    first = client.user_management.list_users(limit=2)
+    first = workos_client.user_management.list_users(limit=2)
     assert [u.id for u in first.data] == [users[4], users[3]]
     rest = list(first.auto_paging_iter())
     assert [u.id for u in rest] == users[::-1]
 
 
 @pytest.mark.parametrize("hash_type", sorted(HASHES))
-def test_imported_hashes_authenticate(client: WorkOSClient, hash_type: str) -> None:
+def test_imported_hashes_authenticate(workos_client: WorkOSClient, hash_type: str) -> None:
     position = "suffix" if hash_type == "ssha256" else None
     email = f"{hash_type}@example.com"
-    client.user_management.create_user(
+    workos_client.user_management.create_user(
         email=email, password=PasswordHashed(HASHES[hash_type], hash_type, position)
     )
-    result = client.user_management.authenticate_with_password(email=email, password=PASSWORD)
+    result = workos_client.user_management.authenticate_with_password(email=email, password=PASSWORD)
     assert result.user.email == email and str(result.authentication_method.value) == "Password"
     assert result.access_token and result.refresh_token and result.user.last_sign_in_at is not None
     with pytest.raises(BadRequestError) as err:
-        client.user_management.authenticate_with_password(email=email, password=PASSWORD + "x")
+        workos_client.user_management.authenticate_with_password(email=email, password=PASSWORD + "x")
     assert err.value.code == "invalid_credentials"
 
 
-def test_hash_set_by_update_and_firebase_scrypt(client: WorkOSClient) -> None:
-    user = client.user_management.create_user(email="fb@example.com")
+def test_hash_set_by_update_and_firebase_scrypt(workos_client: WorkOSClient) -> None:
+    user = workos_client.user_management.create_user(email="fb@example.com")
     with pytest.raises(BadRequestError):
-        client.user_management.authenticate_with_password(email="fb@example.com", password="user1password")
-    client.user_management.update_user(user.id, password=PasswordHashed(FIREBASE, "firebase-scrypt"))
-    ok = client.user_management.authenticate_with_password(email="FB@example.com", password="user1password")
+        workos_client.user_management.authenticate_with_password(
+            email="fb@example.com", password="user1password"
+        )
+    workos_client.user_management.update_user(user.id, password=PasswordHashed(FIREBASE, "firebase-scrypt"))
+    ok = workos_client.user_management.authenticate_with_password(
+        email="FB@example.com", password="user1password"
+    )
     assert ok.user.id == user.id and ok.organization_id is None
     with pytest.raises(BadRequestError) as err:
-        client.user_management.update_user(user.id, password=PasswordHashed("$scrypt$v=1$junk", "scrypt"))
+        workos_client.user_management.update_user(
+            user.id, password=PasswordHashed("$scrypt$v=1$junk", "scrypt")
+        )
     assert err.value.code == "invalid_password_hash"
 
 
-def test_authenticate_step_ups_mean_the_password_was_right(client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
-    org = client.organizations.create_organization(name="Step")
-    user = client.user_management.create_user(
+def test_authenticate_step_ups_mean_the_password_was_right(workos_client: WorkOSClient, workos_emu) -> None:  # type: ignore[no-untyped-def]
+    org = workos_client.organizations.create_organization(name="Step")
+    user = workos_client.user_management.create_user(
         email="mfa@example.com", password=PasswordPlaintext(password="pw-1")
     )
-    client.organization_membership.create_organization_membership(
+    workos_client.organization_membership.create_organization_membership(
         user_id=user.id, organization_id=org.id, role=RoleSingle(role_slug="admin")
     )
-    ok = client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
+    ok = workos_client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
     assert ok.organization_id == org.id
     with pytest.raises(BadRequestError) as err:
-        client.user_management.authenticate_with_password(email="nobody@example.com", password="pw-1")
+        workos_client.user_management.authenticate_with_password(email="nobody@example.com", password="pw-1")
     assert err.value.code == "invalid_credentials"
 
     workos_emu.control.seed({"settings": {"require_email_verification": True}})
     with pytest.raises(EmailVerificationRequiredError) as verify:
-        client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
+        workos_client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
     assert verify.value.status_code == 403 and verify.value.email == "mfa@example.com"
     assert verify.value.pending_authentication_token
     with pytest.raises(BadRequestError):  # a wrong password never reaches the step-up
-        client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-2")
+        workos_client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-2")
 
-    client.user_management.update_user(user.id, email_verified=True)
-    factor = client.multi_factor_auth.create_user_auth_factor(
+    workos_client.user_management.update_user(user.id, email_verified=True)
+    factor = workos_client.multi_factor_auth.create_user_auth_factor(
         user.id, type="totp", totp_secret="JBSWY3DPEHPK3PXP"
     )
     with pytest.raises(MfaChallengeError) as mfa:
-        client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
+        workos_client.user_management.authenticate_with_password(email="mfa@example.com", password="pw-1")
     assert mfa.value.authentication_factors == [{"id": factor.authentication_factor.id, "type": "totp"}]
     assert mfa.value.user is not None and mfa.value.user["id"] == user.id
 
@@ -239,17 +235,19 @@ def test_async_users_and_authenticate(workos_emu) -> None:  # type: ignore[no-un
             client_id=defaults.WORKOS_CLIENT_ID,
             base_url=workos_emu.base_url,
             max_retries=0,
-        ) as client:
-            user = await client.user_management.create_user(
+        ) as workos_client:
+            user = await workos_client.user_management.create_user(
                 email="async@example.com", password=PasswordHashed(HASHES["ssha"], "ssha")
             )
             with pytest.raises(BadRequestError) as err:
-                await client.user_management.create_user(email="async@example.com")
+                await workos_client.user_management.create_user(email="async@example.com")
             assert err.value.errors is not None and err.value.errors[0]["code"] == "email_not_available"
-            ok = await client.user_management.authenticate_with_password(email=user.email, password=PASSWORD)
+            ok = await workos_client.user_management.authenticate_with_password(
+                email=user.email, password=PASSWORD
+            )
             assert ok.user.id == user.id
-            page = await client.user_management.list_users(email="ASYNC@example.com")
+            page = await workos_client.user_management.list_users(email="ASYNC@example.com")
             assert [u.id for u in page.data] == [user.id]
-            await client.user_management.delete_user(user.id)
+            await workos_client.user_management.delete_user(user.id)
 
     asyncio.run(scenario())
