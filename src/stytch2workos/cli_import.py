@@ -13,14 +13,12 @@ from rich.table import Table
 
 from . import console
 from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
-from .config import CONFIG_NAME, load_config, render_config
+from .config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from .errors import ConfigError
+from .pacing import RetryPolicy
 from .plan import Plan, build_plan
 from .settings import workos_credentials
-from .target.client import WorkOSTarget
-from .target.importer import ImportOptions, iter_people, run_import, scoped_organizations
-from .target.inventory import read_target
-from .target.passwords_source import password_lookup
+from .target.ledger import ID_MAP_COLUMNS, id_map
 from .workspace import Workspace, open_private_text
 
 OrgOpt = Annotated[
@@ -66,7 +64,16 @@ def init(
     console.out.print(f"Wrote {path}: review \\[roles.map] before `stytch2workos plan`.")
 
 
-def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any) -> tuple[Plan, Any]:
+def retry_policy(config: MigrationConfig) -> RetryPolicy:
+    return RetryPolicy(max_attempts=config.pacing.max_attempts)
+
+
+def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any) -> tuple[Plan, MigrationConfig]:
+    # The WorkOS SDK takes a second to import: only the commands that talk to WorkOS pay for it.
+    from .target.client import WorkOSTarget
+    from .target.importer import iter_people, scoped_organizations
+    from .target.inventory import read_target
+
     config = load_config(ws.path, config_path)
     snapshot = ws.require_snapshot()
     scope = frozenset(orgs) if orgs else None
@@ -76,7 +83,7 @@ def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, 
         if unknown:
             raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
     creds = workos_credentials(os.environ)
-    target = WorkOSTarget(creds, config.pacing)
+    target = WorkOSTarget(creds, config.pacing, policy=retry_policy(config))
     try:
         state = read_target(target, bar)
     finally:
@@ -161,26 +168,54 @@ def import_(
             console.err.print(
                 "Tip: pause WorkOS webhook endpoints during a bulk import to avoid an event flood."
             )
-            if not typer.confirm("Write these changes to WorkOS?", default=False, err=True):
+            if not _confirm("Write these changes to WorkOS?"):
+                console.err.print("Nothing was written.")
                 raise typer.Exit(1)
-        target = WorkOSTarget(creds, cfg.pacing, on_retry=lambda exc, wait: None)
+        from .target.client import WorkOSTarget
+        from .target.importer import ImportOptions, run_import
+        from .target.passwords_source import password_lookup
+
+        target = WorkOSTarget(creds, cfg.pacing, policy=retry_policy(cfg))
         try:
             with progress(as_json) as bar:
                 options = ImportOptions(frozenset(org) if org else None, retry_failed)
                 result = run_import(ws, target, cfg, options, bar, password_lookup(ws, cfg))
         finally:
             target.close()
-    summary = {"ledger": result.counts, "failures": result.failures[:50], "retries": result.retries}
+    summary = {
+        "ledger": result.counts,
+        "run": result.run,
+        "failures": result.failures[:50],
+        "retries": result.retries,
+    }
     if as_json:
         console.print_json(summary)
     else:
         _print_ledger(result.counts)
+        console.out.print(_run_line(result.run))
         for failure in result.failures[:20]:
             console.warn(f"{failure['kind']} {failure['source_id']}: {failure['detail']}")
         if len(result.failures) > 20:
             console.warn(f"… and {len(result.failures) - 20} more (stytch2workos import --json for all)")
     if result.failures:
         raise typer.Exit(1)
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return bool(typer.confirm(question, default=False, err=True))
+    except (typer.Abort, EOFError):
+        return False  # no answer (closed stdin, Ctrl-D) is not a yes
+
+
+def _run_line(run: dict[str, dict[str, int]]) -> str:
+    totals: dict[str, int] = {}
+    for row in run.values():
+        for outcome, n in row.items():
+            totals[outcome] = totals.get(outcome, 0) + n
+    order = ["created", "reused", "failed", "skipped", "unchanged"]
+    parts = [f"{totals[o]:,} {o}" for o in order if totals.get(o)]
+    return "This run: " + (", ".join(parts) if parts else "nothing to do")
 
 
 def _print_ledger(counts: dict[str, dict[str, int]]) -> None:
@@ -205,41 +240,12 @@ def mapping(
     if fmt not in ("csv", "json"):
         raise ConfigError("--format must be csv or json")
     with open_workspace(workspace) as ws:
-        snapshot = ws.require_snapshot()
-        rows = [
-            {
-                "kind": "organization",
-                "stytch_id": s,
-                "stytch_organization_id": s,
-                "workos_id": t,
-                "workos_user_id": "",
-            }
-            for s, t in ws.db.execute(
-                "SELECT source_id, target_id FROM ledger WHERE kind = 'organization' AND target_id IS NOT NULL "
-                "ORDER BY source_id"
-            )
-        ]
-        for member_id, org_id, user_id, om_id in ws.db.execute(
-            "SELECT m.member_id, m.organization_id, u.target_id, om.target_id FROM members m "
-            "JOIN ledger u ON u.kind = 'user' AND u.source_id = m.email_key AND u.target_id IS NOT NULL "
-            "LEFT JOIN ledger om ON om.kind = 'membership' AND om.source_id = m.member_id "
-            "WHERE m.snapshot_id = ? ORDER BY m.member_id",
-            (snapshot,),
-        ):
-            rows.append(
-                {
-                    "kind": "member",
-                    "stytch_id": member_id,
-                    "stytch_organization_id": org_id,
-                    "workos_id": om_id or "",
-                    "workos_user_id": user_id,
-                }
-            )
+        rows = id_map(ws, ws.require_snapshot())
     with open_private_text(output) as out:
         if fmt == "json":
             json.dump(rows, out, indent=2)
         else:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["kind", "stytch_id"])
+            writer = csv.DictWriter(out, fieldnames=list(ID_MAP_COLUMNS))
             writer.writeheader()
             writer.writerows(rows)
     console.out.print(f"Wrote {len(rows):,} rows to {output}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,8 @@ class Pacing:
     safety: float = 0.97
     concurrency: int = 16
     timeout: float = 30.0
+    # Attempts per request before a run gives up (exit 3); 429s and 5xx count alike.
+    max_attempts: int = 8
 
 
 @dataclass(frozen=True)
@@ -55,27 +57,82 @@ class MigrationConfig:
         return dict(self.role_map)
 
 
-def _choice(section: Mapping[str, Any], key: str, allowed: Iterable[str], default: str) -> str:
+_SECTIONS: dict[str, frozenset[str]] = {
+    "organizations": frozenset({"external_id", "domain_state"}),
+    "roles": frozenset({"map", "multiple", "explicit_only"}),
+    "statuses": frozenset({"invited", "pending"}),
+    "passwords": frozenset({"conflict_rule"}),
+    "pacing": frozenset(
+        {
+            "writes_per_10s",
+            "reads_per_10s",
+            "general_per_60s",
+            "safety",
+            "concurrency",
+            "timeout",
+            "max_attempts",
+        }
+    ),
+}
+_INT_PACING = ("writes_per_10s", "reads_per_10s", "general_per_60s", "concurrency", "max_attempts")
+_FLOAT_PACING = ("safety", "timeout")
+
+
+def _choice(section: Mapping[str, Any], name: str, key: str, allowed: tuple[str, ...], default: str) -> str:
     value = section.get(key, default)
     if value not in allowed:
-        raise ConfigError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+        raise ConfigError(f"[{name}] {key} must be one of {', '.join(allowed)}; got {value!r}")
     return str(value)
+
+
+def _flag(section: Mapping[str, Any], name: str, key: str, default: bool) -> bool:
+    value = section.get(key, default)
+    # bool("false") is True: a quoted value must not silently mean the opposite.
+    if not isinstance(value, bool):
+        raise ConfigError(f"[{name}] {key} must be true or false (unquoted); got {value!r}")
+    return value
 
 
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
         raise ConfigError(f"[{name}] must be a table")
+    unknown = sorted(set(value) - _SECTIONS[name])
+    if unknown:
+        raise ConfigError(
+            f"[{name}] has unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_SECTIONS[name]))}"
+        )
     return value
 
 
+def _pacing(section: Mapping[str, Any]) -> Pacing:
+    kwargs: dict[str, Any] = {}
+    for key in (*_INT_PACING, *_FLOAT_PACING):
+        if key not in section:
+            continue
+        value = section[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or value <= 0 or (key in _INT_PACING and not isinstance(value, int)):
+            kind = "whole number" if key in _INT_PACING else "number"
+            raise ConfigError(f"[pacing] {key} must be a positive {kind}; got {value!r}")
+        kwargs[key] = value if key in _INT_PACING else float(value)
+    if kwargs.get("safety", 0.5) > 1:
+        raise ConfigError("[pacing] safety is a fraction of the budget, at most 1")
+    return Pacing(**kwargs)
+
+
 def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
-    """Validate a parsed ``migration.toml``."""
+    """Validate a parsed ``migration.toml``; a :class:`ConfigError` names the offending key."""
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"unknown section(s) {', '.join(f'[{u}]' for u in unknown)}; known: "
+            + ", ".join(f"[{s}]" for s in _SECTIONS)
+        )
     orgs = _section(data, "organizations")
     roles = _section(data, "roles")
     statuses = _section(data, "statuses")
     passwords = _section(data, "passwords")
-    pacing_in = _section(data, "pacing")
     role_map = roles.get("map", DEFAULT_ROLE_MAP)
     if not isinstance(role_map, Mapping):
         raise ConfigError("[roles.map] must be a table of Stytch role id = WorkOS slug")
@@ -84,37 +141,29 @@ def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
             raise ConfigError(
                 f"[roles.map] {role_id} = {slug!r}: a WorkOS slug is lower-case a-z, 0-9, _ and -"
             )
-    pacing_kwargs: dict[str, Any] = {}
-    for key, kind in (
-        ("writes_per_10s", int),
-        ("reads_per_10s", int),
-        ("general_per_60s", int),
-        ("safety", float),
-        ("concurrency", int),
-        ("timeout", float),
-    ):
-        if key in pacing_in:
-            value = pacing_in[key]
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"[pacing] {key} must be a positive number")
-            pacing_kwargs[key] = kind(value)
-    if pacing_kwargs.get("safety", 0.5) > 1:
-        raise ConfigError("[pacing] safety is a fraction of the budget, at most 1")
     policies = ("invite", "import", "skip")
     return MigrationConfig(
         org_external_id=_choice(
-            orgs, "external_id", ("organization_id", "organization_external_id"), "organization_id"
+            orgs,
+            "organizations",
+            "external_id",
+            ("organization_id", "organization_external_id"),
+            "organization_id",
         ),  # type: ignore[arg-type]
-        domain_state=_choice(orgs, "domain_state", ("pending", "verified"), "pending"),  # type: ignore[arg-type]
+        domain_state=_choice(orgs, "organizations", "domain_state", ("pending", "verified"), "pending"),  # type: ignore[arg-type]
         role_map=tuple((str(k), str(v)) for k, v in role_map.items()),
-        explicit_roles_only=bool(roles.get("explicit_only", False)),
-        multiple_roles=bool(roles.get("multiple", True)),
-        invited=_choice(statuses, "invited", policies, "invite"),  # type: ignore[arg-type]
-        pending=_choice(statuses, "pending", policies, "invite"),  # type: ignore[arg-type]
+        explicit_roles_only=_flag(roles, "roles", "explicit_only", False),
+        multiple_roles=_flag(roles, "roles", "multiple", True),
+        invited=_choice(statuses, "statuses", "invited", policies, "invite"),  # type: ignore[arg-type]
+        pending=_choice(statuses, "statuses", "pending", policies, "invite"),  # type: ignore[arg-type]
         password_rule=_choice(
-            passwords, "conflict_rule", ("most_recent", "first_org", "active_first"), "most_recent"
+            passwords,
+            "passwords",
+            "conflict_rule",
+            ("most_recent", "first_org", "active_first"),
+            "most_recent",
         ),
-        pacing=Pacing(**pacing_kwargs),
+        pacing=_pacing(_section(data, "pacing")),
     )
 
 
@@ -162,7 +211,8 @@ def render_config(role_counts: Mapping[str, int], descriptions: Mapping[str, str
         "# Stytch role id = WorkOS role slug, highest priority first. Every slug must exist in WorkOS.",
     ]
     for role in ordered:
-        note = descriptions.get(role, "")
+        # A description is free text: one line, or it would end the comment.
+        note = " ".join(descriptions.get(role, "").split())
         count = role_counts.get(role, 0)
         comment = f"  # {count:,} member(s)" + (f"; {note[:60]}" if note else "")
         lines.append(f'{_toml_key(role)} = "{propose_slug(role)}"{comment}')
@@ -185,10 +235,18 @@ def render_config(role_counts: Mapping[str, int], descriptions: Mapping[str, str
         "general_per_60s = 6000",
         "safety = 0.97",
         "concurrency = 16",
+        "# Attempts per request (429, 5xx, network errors) before the run stops.",
+        "max_attempts = 8",
         "",
     ]
     return "\n".join(lines)
 
 
 def _toml_key(key: str) -> str:
-    return key if re.match(r"^[A-Za-z0-9_-]+$", key) else '"' + key.replace('"', '\\"') + '"'
+    # Role ids are free text: quote anything beyond a bare key, escaping what TOML requires.
+    if re.match(r"^[A-Za-z0-9_-]+$", key):
+        return key
+    escaped = "".join(
+        "\\" + c if c in '"\\' else f"\\u{ord(c):04X}" if ord(c) < 0x20 or ord(c) == 0x7F else c for c in key
+    )
+    return f'"{escaped}"'

@@ -53,6 +53,15 @@ class Outcome:
     reused: bool
 
 
+def error_codes(exc: APIError) -> frozenset[str]:
+    """Every code in a WorkOS error body: the top-level one and each nested ``errors[].code``."""
+    codes = {c for c in (exc.code, exc.error) if c}
+    for item in exc.errors if isinstance(exc.errors, list) else []:
+        if isinstance(item, dict) and item.get("code"):
+            codes.add(str(item["code"]))
+    return frozenset(codes)
+
+
 def failure_of(exc: APIError) -> Failure:
     """What WorkOS said, including the first nested error code when there is one."""
     code = exc.code or exc.error
@@ -62,6 +71,25 @@ def failure_of(exc: APIError) -> Failure:
     retry_after = exc.retry_after if isinstance(exc, RateLimitExceededError) else None
     message = exc.message if getattr(exc, "message", None) else (exc.error_description or "request failed")
     return Failure("WorkOS", exc.status_code, code, str(message), exc.request_id, retry_after)
+
+
+class Refused(ServiceError):
+    """WorkOS refused a request; ``codes`` holds every error code its body named."""
+
+    def __init__(self, failure: Failure, codes: frozenset[str]) -> None:
+        super().__init__(failure)
+        self.codes = codes
+
+
+def _auth_failure(exc: APIError) -> Failure:
+    # The SDK's own text for a 401 is just "Unauthorized"; say which setting to check.
+    hint = (
+        "the API key was refused; check WORKOS_API_KEY (and WORKOS_BASE_URL)"
+        if exc.status_code == 401
+        else "the API key may not do this; check its permissions in the WorkOS dashboard"
+    )
+    base = failure_of(exc)
+    return Failure(base.service, base.status, base.code, hint, base.request_id)
 
 
 class WorkOSTarget:
@@ -107,11 +135,11 @@ class WorkOSTarget:
             except RateLimitExceededError as exc:
                 raise Retryable(failure_of(exc)) from None
             except (AuthenticationError, AuthorizationError) as exc:
-                raise AuthError(failure_of(exc)) from None
+                raise AuthError(_auth_failure(exc)) from None
             except APIError as exc:
                 if exc.status_code in RETRYABLE:
                     raise Retryable(failure_of(exc)) from None
-                raise ServiceError(failure_of(exc)) from None
+                raise Refused(failure_of(exc), error_codes(exc)) from None
             except (WorkOSConnectionError, WorkOSTimeoutError) as exc:
                 raise Retryable(Failure("WorkOS", None, "network_error", str(exc))) from None
             except WorkOSError as exc:
@@ -190,8 +218,8 @@ class WorkOSTarget:
                 ),
             )
             return Outcome(str(org.id), False)
-        except ServiceError as exc:
-            if req.external_id and exc.failure.code == "external_id_already_used":
+        except Refused as exc:
+            if req.external_id and "external_id_already_used" in exc.codes:
                 found = self.call(
                     "general", lambda: orgs.get_organization_by_external_id(req.external_id or "")
                 )
@@ -217,23 +245,27 @@ class WorkOSTarget:
             )
 
         try:
-            try:
-                return Outcome(str(create(req.external_id).id), False)
-            except ServiceError as exc:
-                # Stytch external ids are unique per organization only; another person may
-                # already hold this one in WorkOS. The person is still migrated, without it.
-                if req.external_id and (exc.failure.code or "").endswith("external_id_already_used"):
-                    existing = self.find_user(req.email)
-                    if existing is not None:
-                        return Outcome(existing, True)
-                    return Outcome(str(create(None).id), False)
+            return Outcome(str(create(req.external_id).id), False)
+        except Refused as exc:
+            if "email_not_available" in exc.codes:
+                # Already there: made by an earlier attempt whose answer was lost, or before us.
+                return self._existing_user(req.email, exc)
+            if not (req.external_id and "external_id_already_used" in exc.codes):
                 raise
-        except ServiceError as exc:
-            if (exc.failure.code or "").endswith("email_not_available"):
-                existing = self.find_user(req.email)
-                if existing is not None:
-                    return Outcome(existing, True)
+        # Stytch external ids are unique per organization only; another person may already
+        # hold this one in WorkOS. The person is still migrated, without it.
+        try:
+            return Outcome(str(create(None).id), False)
+        except Refused as exc:
+            if "email_not_available" in exc.codes:
+                return self._existing_user(req.email, exc)
             raise
+
+    def _existing_user(self, email: str, refusal: Refused) -> Outcome:
+        existing = self.find_user(email)
+        if existing is None:
+            raise refusal
+        return Outcome(existing, True)
 
     def ensure_membership(self, user_id: str, organization_id: str, slugs: tuple[str, ...]) -> Outcome:
         """Create the membership, or return the one the user already has in the organization."""
@@ -251,7 +283,8 @@ class WorkOSTarget:
                 ),
             )
             return Outcome(str(om.id), False)
-        except ServiceError as exc:
+        except Refused as exc:
+            # The duplicate's answer is not documented: 409, or a message saying "already".
             if exc.failure.status == 409 or "already" in exc.failure.message.lower():
                 found = self.find_membership(user_id, organization_id)
                 if found is not None:
@@ -267,8 +300,8 @@ class WorkOSTarget:
                 lambda: um.send_invitation(email=email, organization_id=organization_id, role_slug=role_slug),
             )
             return Outcome(str(inv.id), False)
-        except ServiceError as exc:
-            if exc.failure.code == "email_already_invited_to_organization":
+        except Refused as exc:
+            if "email_already_invited_to_organization" in exc.codes:
                 found = self.find_invitation(email, organization_id)
                 if found is not None:
                     return Outcome(found, True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,9 +37,12 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # the whole ledger
     failures: list[dict[str, str | None]] = field(default_factory=list)
     retries: int = 0
+    # What this run did, per kind: created, reused, failed, skipped, or unchanged (the
+    # ledger already had the outcome, so nothing was sent). A rerun is all "unchanged".
+    run: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def scoped_organizations(ws: Workspace, snapshot: int, only: frozenset[str] | None) -> list[dict[str, Any]]:
@@ -94,14 +98,29 @@ class Importer:
         self.passwords = passwords or (lambda _key: None)
         self._fatal: BaseException | None = None
         self._stop = threading.Event()
+        self._tally: Counter[tuple[str, str]] = Counter()
+        self._tally_lock = threading.Lock()
+
+    def _count(self, kind: str, outcome: str) -> None:
+        with self._tally_lock:
+            self._tally[(kind, outcome)] += 1
+
+    def run_counts(self) -> dict[str, dict[str, int]]:
+        """This run's outcomes per kind (see :class:`ImportResult`)."""
+        result: dict[str, dict[str, int]] = {}
+        with self._tally_lock:
+            for (kind, outcome), n in sorted(self._tally.items()):
+                result.setdefault(kind, {})[outcome] = n
+        return result
 
     def _todo(self, kind: str, source_id: str) -> bool:
         entry = self.ledger.get(kind, source_id)
         if entry is None:
             return True
-        if entry.status == "failed":
-            return self.options.retry_failed
-        return entry.status not in (*DONE, "skipped")
+        todo = self.options.retry_failed if entry.status == "failed" else entry.status not in DONE
+        if not todo:
+            self._count(kind, "unchanged")
+        return todo
 
     def _attempt(self, kind: str, source_id: str, write: Callable[..., Outcome], *args: Any) -> str | None:
         """Run one write; record its outcome; return the WorkOS id or None if it failed."""
@@ -110,12 +129,16 @@ class Importer:
         except (AuthError, RetriesExhausted):
             raise
         except ServiceError as exc:
-            self.ledger.record(
-                kind, source_id, "failed", code=exc.failure.code, detail=exc.failure.describe()
-            )
+            self._fail(kind, source_id, exc.failure.code, exc.failure.describe())
             return None
-        self.ledger.record(kind, source_id, "reused" if outcome.reused else "created", outcome.target_id)
+        status = "reused" if outcome.reused else "created"
+        self.ledger.record(kind, source_id, status, outcome.target_id)
+        self._count(kind, status)
         return outcome.target_id
+
+    def _fail(self, kind: str, source_id: str, code: str | None, detail: str) -> None:
+        self.ledger.record(kind, source_id, "failed", code=code, detail=detail)
+        self._count(kind, "failed")
 
     def _run_pool(self, tasks: Iterator[Callable[[], None]], task: str) -> None:
         workers = max(1, self.config.pacing.concurrency)
@@ -135,13 +158,19 @@ class Importer:
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
             futures: list[Future[None]] = []
-            for fn in tasks:
-                if self._stop.is_set():
-                    break
-                slots.acquire()
-                futures.append(pool.submit(run, fn))
-                if len(futures) > workers * 8:
-                    futures = [f for f in futures if not f.done()]
+            try:
+                for fn in tasks:
+                    if self._stop.is_set():
+                        break
+                    slots.acquire()
+                    futures.append(pool.submit(run, fn))
+                    if len(futures) > workers * 8:
+                        futures = [f for f in futures if not f.done()]
+            except BaseException:
+                # Ctrl-C lands here: let queued tasks end at once rather than run to completion
+                # while the pool shuts down.
+                self._stop.set()
+                raise
         if self._fatal is not None:
             raise self._fatal
 
@@ -185,12 +214,20 @@ class Importer:
                     self.ledger.record(
                         "skip", skip.member_id, "skipped", code=skip.reason, detail=skip.detail
                     )
+                    self._count("skip", "skipped")
+                else:
+                    self._count("skip", "unchanged")
+            for access in plan.access:
+                if self.ledger.get("skip", access.member_id) is not None:
+                    # Skipped under an earlier config, migrated under this one.
+                    self.ledger.forget("skip", access.member_id)
             user_id: str | None = None
             if plan.user is not None:
                 user = plan.user
                 entry = self.ledger.get("user", plan.key)
                 if entry is not None and entry.status in DONE:
                     user_id = entry.target_id
+                    self._count("user", "unchanged")
                 elif self._todo("user", plan.key):
                     hashed = self.passwords(plan.key)
                     password = (
@@ -205,22 +242,17 @@ class Importer:
                     continue
                 org_id = org_ids.get(access.organization_id)
                 if org_id is None:
-                    self.ledger.record(
+                    self._fail(
                         kind,
                         access.member_id,
-                        "failed",
-                        code="organization_not_imported",
-                        detail=f"organization {access.organization_id} is not in WorkOS yet",
+                        "organization_not_imported",
+                        f"organization {access.organization_id} is not in WorkOS yet",
                     )
                     continue
                 if kind == "membership":
                     if user_id is None:
-                        self.ledger.record(
-                            kind,
-                            access.member_id,
-                            "failed",
-                            code="user_not_imported",
-                            detail="the user could not be created",
+                        self._fail(
+                            kind, access.member_id, "user_not_imported", "the user could not be created"
                         )
                         continue
                     uid = user_id
@@ -277,4 +309,4 @@ def run_import(
     importer.import_organizations(orgs)
     importer.import_people(snapshot, count_people(ws, snapshot, options.organization_ids))
     ledger = importer.ledger
-    return ImportResult(ledger.counts(), ledger.failures(), target.pacer.retries)
+    return ImportResult(ledger.counts(), ledger.failures(), target.pacer.retries, importer.run_counts())

@@ -69,6 +69,11 @@ class Ledger:
                 (kind, source_id, status, target_id, code, detail, now_iso()),
             )
 
+    def forget(self, kind: str, source_id: str) -> None:
+        """Drop a row that no longer applies (a skip the current config reverses)."""
+        with self._lock, self.ws.transaction() as db:
+            db.execute("DELETE FROM ledger WHERE kind = ? AND source_id = ?", (kind, source_id))
+
     def counts(self) -> dict[str, dict[str, int]]:
         """Rows per kind and status."""
         result: dict[str, Counter[str]] = {}
@@ -87,3 +92,43 @@ class Ledger:
                 (limit,),
             ).fetchall()
         return [{"kind": k, "source_id": s, "code": c, "detail": d} for k, s, c, d in rows]
+
+
+ID_MAP_COLUMNS = (
+    "kind",
+    "stytch_id",
+    "stytch_organization_id",
+    "workos_id",
+    "workos_user_id",
+    "workos_invitation_id",
+)
+
+
+def id_map(ws: Workspace, snapshot: int) -> list[dict[str, str]]:
+    """Stytch ids → WorkOS ids from the ledger, for applications to backfill their databases.
+
+    One row per imported organization (``workos_id`` is the organization), and one per
+    member whose person has a WorkOS user or who was invited: ``workos_id`` is the
+    membership (empty without one), ``workos_user_id`` the person's user (shared by all
+    their members), ``workos_invitation_id`` the invitation sent instead of a membership.
+    """
+    rows = [
+        dict(zip(ID_MAP_COLUMNS, ("organization", s, s, t, "", ""), strict=True))
+        for s, t in ws.db.execute(
+            "SELECT source_id, target_id FROM ledger WHERE kind = 'organization' "
+            "AND status IN ('created', 'reused') ORDER BY source_id"
+        )
+    ]
+    done = "IN ('created', 'reused')"
+    for member_id, org_id, user_id, om_id, inv_id in ws.db.execute(
+        "SELECT m.member_id, m.organization_id, u.target_id, om.target_id, inv.target_id FROM members m "
+        f"LEFT JOIN ledger u ON u.kind = 'user' AND u.source_id = m.email_key AND u.status {done} "
+        f"LEFT JOIN ledger om ON om.kind = 'membership' AND om.source_id = m.member_id AND om.status {done} "
+        f"LEFT JOIN ledger inv ON inv.kind = 'invitation' AND inv.source_id = m.member_id AND inv.status {done} "
+        "WHERE m.snapshot_id = ? AND (u.target_id IS NOT NULL OR inv.target_id IS NOT NULL) "
+        "ORDER BY m.member_id",
+        (snapshot,),
+    ):
+        values = ("member", member_id, org_id, om_id or "", user_id or "", inv_id or "")
+        rows.append(dict(zip(ID_MAP_COLUMNS, values, strict=True)))
+    return rows

@@ -71,11 +71,9 @@ def org_request(org: dict[str, Any], config: MigrationConfig) -> OrgRequest:
         # An organization without one keeps its Stytch id: every WorkOS organization the
         # tool creates needs an external id, which is what makes a repeated create harmless.
         external_id = str(org.get("organization_external_id") or external_id)
-    domains = tuple(
-        (d.strip().lower(), config.domain_state)
-        for d in dict.fromkeys(str(x) for x in org.get("email_allowed_domains") or [])
-        if d.strip()
-    )
+    # Normalised before de-duplication: "Acme.example" and "acme.example " are one domain.
+    names = dict.fromkeys(str(x).strip().lower() for x in org.get("email_allowed_domains") or [])
+    domains = tuple((d, config.domain_state) for d in names if d)
     metadata = (
         ("stytch_organization_id", str(org["organization_id"])),
         ("stytch_organization_slug", str(org.get("organization_slug", ""))[:600]),
@@ -96,7 +94,9 @@ def map_roles(member: dict[str, Any], config: MigrationConfig) -> tuple[tuple[st
         # stytch_member is granted to everyone, however it is recorded.
         if role_id and (not config.explicit_roles_only or role_id == "stytch_member" or _explicit(role)):
             held.add(role_id)
-    if member.get("is_admin"):
+    # is_admin mirrors stytch_admin from any source, so it only stands in for a missing roles list;
+    # otherwise it would bring back an implicit admin grant that explicit_only left out.
+    if member.get("is_admin") and not member.get("roles"):
         held.add("stytch_admin")
     held.add("stytch_member")
     mapping = config.roles
@@ -143,6 +143,8 @@ def plan_person(
         slugs, missing = map_roles(m, config)
         unmapped.update(missing)
         kind: Literal["membership", "invitation"] = "membership" if policy == "import" else "invitation"
+        if kind == "invitation":
+            slugs = slugs[:1]  # an invitation carries one role: the highest in the map's order
         access.append(Access(member_id, org_id, kind, slugs))
     user = None
     if any(a.kind == "membership" for a in access):
