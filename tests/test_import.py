@@ -126,9 +126,16 @@ def expected_state(
     multiple: bool = True,
     explicit_only: bool = False,
     only: set[str] | None = None,
+    stytch_external_ids: bool = False,
 ) -> Expected:
     """What the README promises: one user per lower-cased email, mapped roles, invitations."""
     priority = list(role_map)
+    # A WorkOS organization's external id: the Stytch id, or the Stytch external id if asked.
+    ext = {
+        o["organization_id"]: (o.get("organization_external_id") if stytch_external_ids else None)
+        or o["organization_id"]
+        for o in seed["organizations"]
+    }
 
     def slugs_of(m: dict[str, Any]) -> list[str]:
         held = {"stytch_member"}
@@ -142,7 +149,11 @@ def expected_state(
     members = [m for m in seed["members"] if only is None or m["organization_id"] in only]
     policy = {"active": "import", "invited": invited, "pending": pending, "deleted": "skip"}
     exp = Expected(
-        {o["organization_id"] for o in seed["organizations"] if only is None or o["organization_id"] in only},
+        {
+            ext[o["organization_id"]]
+            for o in seed["organizations"]
+            if only is None or o["organization_id"] in only
+        },
         {},
         {},
         {},
@@ -157,11 +168,11 @@ def expected_state(
             slugs = slugs_of(m)
             if action == "import":
                 chosen = frozenset(slugs if multiple else slugs[:1])
-                exp.memberships[(email, m["organization_id"])] = chosen
-                exp.membership_members[(email, m["organization_id"])] = m["member_id"]
+                exp.memberships[(email, ext[m["organization_id"]])] = chosen
+                exp.membership_members[(email, ext[m["organization_id"]])] = m["member_id"]
             elif action == "invite":
-                exp.invitations[(email, m["organization_id"])] = slugs[0]
-        if any((email, m["organization_id"]) in exp.memberships for m in group):
+                exp.invitations[(email, ext[m["organization_id"]])] = slugs[0]
+        if any((email, ext[m["organization_id"]]) in exp.memberships for m in group):
             alive = [m for m in group if m["status"] != "deleted"]
             named = sorted((m for m in alive if m["name"].strip()), key=lambda m: m["updated_at"])
             by_age = sorted(alive, key=lambda m: (m["created_at"], m["member_id"]))
@@ -183,6 +194,7 @@ class Actual:
     memberships: dict[tuple[str, str], Any]  # (email, org external id) → membership
     invitations: dict[tuple[str, str], Any]  # (email, org external id) → pending invitation
     duplicates: list[str]
+    domains: dict[str, dict[str, str]]  # org external id → domain → state
 
 
 def workos_state(emu: Emulator) -> Actual:
@@ -225,6 +237,10 @@ def workos_state(emu: Emulator) -> Actual:
         {(email_of[m.user_id], str(ext_of[m.organization_id])): m for m in memberships},
         {(i.email, str(ext_of[i.organization_id])): i for i in invitations if i.state == "pending"},
         sorted(k for k, n in counts.items() if n > 1),
+        {
+            str(o.external_id): {d.domain: str(getattr(d.state, "value", d.state)) for d in o.domains}
+            for o in orgs
+        },
     )
 
 
@@ -457,29 +473,42 @@ def test_existing_users_and_organizations_are_reused(
 
 def test_org_pilot_imports_only_that_organization(project: Project, ws: Path, workos_emu: Emulator) -> None:
     seed_roles(workos_emu, project.slugs)
-    full = expected_state(project.seed, project.role_map)
-    # The pilot: an organization with invitations and people who are also elsewhere.
+    orgs = sorted(project.seed["organizations"], key=lambda o: o["created_at"])
+    # The pilot: a later organization listing a domain an earlier one lists too, with its own
+    # Stytch external id, people who are also elsewhere, and invitations.
+    owners: dict[str, list[dict[str, Any]]] = {}
+    for o in orgs:
+        for domain in o["email_allowed_domains"]:
+            owners.setdefault(domain, []).append(o)
+    first, pilot_org = next(found for found in owners.values() if len(found) > 1)[:2]
+    pilot = pilot_org["organization_id"]
+    assert pilot_org["organization_external_id"]
+    write_config(ws, project.role_map)
+    config = (ws / "migration.toml").read_text(encoding="utf-8")
+    config += '\n[organizations]\nexternal_id = "organization_external_id"\ndomain_state = "verified"\n'
+    (ws / "migration.toml").write_text(config, encoding="utf-8")
+    full = expected_state(project.seed, project.role_map, stytch_external_ids=True)
+    exp = expected_state(project.seed, project.role_map, only={pilot}, stytch_external_ids=True)
     shared = Counter(email for email, _ in full.memberships)
-
-    def interest(org_id: str) -> tuple[int, int]:
-        mine = [e for e, o in full.memberships if o == org_id]
-        return (sum(1 for e in mine if shared[e] > 1), sum(1 for _, o in full.invitations if o == org_id))
-
-    pilot = max((o["organization_id"] for o in project.seed["organizations"]), key=interest)
-    assert all(interest(pilot))
-    exp = expected_state(project.seed, project.role_map, only={pilot})
+    assert exp.invitations and any(shared[email] > 1 for email, _ in exp.memberships)
 
     summary = import_json(["-w", str(ws), "--org", pilot], workos_emu)
     assert summary["failures"] == []
     actual = workos_state(workos_emu)
     assert_matches(actual, exp)
-    assert set(actual.orgs) == {pilot}
+    assert set(actual.orgs) == {pilot_org["organization_external_id"]}
     assert len(actual.users) < len(full.users)
+    # The shared domain belongs to the earlier organization: the pilot gets it as pending.
+    shared_domain = next(d for d in pilot_org["email_allowed_domains"] if d in first["email_allowed_domains"])
+    assert actual.domains[pilot_org["organization_external_id"]][shared_domain] == "pending"
 
     # The rest later: together they are the same as one full import.
     summary = import_json(["-w", str(ws)], workos_emu)
     assert summary["failures"] == []
-    assert_matches(workos_state(workos_emu), full, attributes=False)
+    actual = workos_state(workos_emu)
+    assert_matches(actual, full, attributes=False)
+    first_ext = first.get("organization_external_id") or first["organization_id"]
+    assert actual.domains[first_ext][shared_domain] == "verified"
 
 
 def test_missing_roles_block_until_accepted_then_retry_failed_completes(

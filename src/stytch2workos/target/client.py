@@ -219,10 +219,15 @@ class WorkOSTarget:
             )
             return Outcome(str(org.id), False)
         except Refused as exc:
-            if req.external_id and "external_id_already_used" in exc.codes:
-                found = self.call(
-                    "general", lambda: orgs.get_organization_by_external_id(req.external_id or "")
-                )
+            # A repeat of a create that went through is refused for its external id, or (if
+            # checked first) with a 409 for the domain it verified: both mean "look it up".
+            if req.external_id and ("external_id_already_used" in exc.codes or exc.failure.status == 409):
+                try:
+                    found = self.call(
+                        "general", lambda: orgs.get_organization_by_external_id(req.external_id or "")
+                    )
+                except Refused:
+                    raise exc from None
                 return Outcome(str(found.id), True)
             raise
 

@@ -68,14 +68,32 @@ def domain_plan(
     return result
 
 
+def _members_by_email(ws: Workspace, snapshot: int, batch: int = 500) -> Iterator[tuple[str, str]]:
+    """(email key, raw member) ordered by email, read in short batches under the workspace lock.
+
+    Import workers write the ledger on the same connection meanwhile; no statement stays
+    open across their transactions.
+    """
+    after = ("", "")
+    while True:
+        with ws.lock:
+            rows = ws.db.execute(
+                "SELECT email_key, member_id, raw FROM members WHERE snapshot_id = ? "
+                "AND (email_key, member_id) > (?, ?) ORDER BY email_key, member_id LIMIT ?",
+                (snapshot, *after, batch),
+            ).fetchall()
+        for key, _, raw in rows:
+            yield str(key), str(raw)
+        if len(rows) < batch:
+            return
+        after = (str(rows[-1][0]), str(rows[-1][1]))
+
+
 def iter_people(
     ws: Workspace, snapshot: int, config: MigrationConfig, scope: frozenset[str] | None
 ) -> Iterator[PersonPlan]:
     """Every person (members grouped by email key) with the plan for them, streaming."""
-    rows = ws.db.execute(
-        "SELECT email_key, raw FROM members WHERE snapshot_id = ? ORDER BY email_key, member_id", (snapshot,)
-    )
-    for _, group in itertools.groupby(rows, key=lambda r: r[0]):
+    for _, group in itertools.groupby(_members_by_email(ws, snapshot), key=lambda r: r[0]):
         members = [json.loads(raw) for _, raw in group]
         plan = plan_person(members, config, scope)
         if plan.access or plan.skips:
@@ -174,8 +192,10 @@ class Importer:
         if self._fatal is not None:
             raise self._fatal
 
-    def import_organizations(self, orgs: list[dict[str, Any]]) -> None:
-        domains = domain_plan(orgs, self.config)
+    def import_organizations(self, orgs: list[dict[str, Any]], every_org: list[dict[str, Any]]) -> None:
+        """Create ``orgs``; domain ownership is decided over ``every_org`` in the snapshot, so a
+        pilot does not verify a domain that the full import gives to an earlier organization."""
+        domains = domain_plan(every_org, self.config)
         self.progress.start("organizations", len(orgs))
 
         def task(req: OrgRequest) -> Callable[[], None]:
@@ -305,8 +325,11 @@ def run_import(
     snapshot = ws.require_snapshot()
     options = options or ImportOptions()
     importer = Importer(ws, target, config, options, progress, passwords)
-    orgs = scoped_organizations(ws, snapshot, options.organization_ids)
-    importer.import_organizations(orgs)
+    every_org = list(ws.organizations(snapshot))
+    scope = options.organization_ids
+    importer.import_organizations(
+        [o for o in every_org if scope is None or o["organization_id"] in scope], every_org
+    )
     importer.import_people(snapshot, count_people(ws, snapshot, options.organization_ids))
     ledger = importer.ledger
     return ImportResult(ledger.counts(), ledger.failures(), target.pacer.retries, importer.run_counts())
