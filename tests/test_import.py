@@ -583,6 +583,14 @@ def test_status_policy_role_options_and_confirmation(
     any_role = expected_state(project.seed, project.role_map, multiple=False)
     assert any(exp.memberships[k] != any_role.memberships[k] for k in any_role.memberships)
 
+    # A typo in migration.toml is named, brackets and all (not swallowed as terminal markup).
+    good = (ws / "migration.toml").read_text(encoding="utf-8")
+    (ws / "migration.toml").write_text(good.replace('"invited"', '"invite"'), encoding="utf-8")
+    run = cli(["plan", "-w", str(ws)], workos_emu)
+    assert run.code == 2
+    assert "error: [statuses] has unknown key(s) invite; known: invited, pending" in run.stderr
+    (ws / "migration.toml").write_text(good, encoding="utf-8")
+
     # Without --yes, import asks; "n" (or no answer at all) writes nothing.
     workos_emu.control.reset_stats()
     for answer in ("n\n", ""):

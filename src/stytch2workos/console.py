@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -82,11 +83,12 @@ def print_json(data: Any) -> None:
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/bold red] {message}")
+    # Messages are plain text: "[pacing] safety ..." must not be read as Rich markup.
+    err.print(f"[bold red]error:[/bold red] {escape(message)}")
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}")
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
 def counts_table(title: str, rows: dict[str, int], key: str = "", value: str = "count") -> Table:
