@@ -15,8 +15,6 @@ from .errors import ConfigError
 from .pacing import RetryPolicy
 from .report import snapshot_summary
 from .settings import stytch_credentials
-from .source.client import StytchSource
-from .source.export import ExportOptions, export_project, load_json_file
 from .source.jsonfile import write_export
 
 
@@ -59,6 +57,10 @@ def export(
     """
     if searches_per_minute < 1 or max_attempts < 1 or reads_per_second < 1:
         raise ConfigError("--searches-per-minute, --reads-per-second and --max-attempts must be at least 1")
+    # The Stytch SDK takes a second to import: only this command pays for it.
+    from .source.client import StytchSource
+    from .source.export import ExportOptions, export_project, load_json_file
+
     with open_workspace(workspace) as ws, progress(as_json) as bar:
         if from_json is not None:
             ws.bind_project(

@@ -13,6 +13,7 @@ a write that succeeded but whose response was lost is recognised on retry.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ class WorkOSTarget:
             client_id=credentials.client_id,
             base_url=credentials.base_url,
             max_retries=0,
-            request_timeout=int(pacing.timeout),
+            request_timeout=max(1, math.ceil(pacing.timeout)),  # the SDK takes whole seconds
         )
         self._buckets: dict[Bucket, TokenBucket] = {
             "write": bucket_for(Budget("user_management_writes", pacing.writes_per_10s, 10.0), pacing.safety),
