@@ -80,7 +80,7 @@ def progress(json_mode: bool) -> console.RichProgress:
 
 
 # Commands live in their own modules and register on `app`.
-from . import cli_emulate, cli_export, cli_import  # noqa: E402,F401
+from . import cli_emulate, cli_export, cli_import, cli_passwords  # noqa: E402,F401
 
 
 def main() -> None:

@@ -89,7 +89,11 @@ def emulate(
         project = generate_project(orgs, members, random_seed, creds["STYTCH_PROJECT_ID"])
         stytch_app.service.load_seed(project.seed)
         if out is not None:
-            for name, path in write_project(project, out).items():
+            from .emulators.generate_passwords import write_password_delivery
+
+            written = write_project(project, out)
+            written |= write_password_delivery(project, out, creds["STYTCH_PROJECT_ID"], seed=random_seed)
+            for name, path in written.items():
                 console.err.print(f"wrote {name}: {path}")
     if workos_seed is not None:
         workos_app.service.load_seed(_load_json(workos_seed))

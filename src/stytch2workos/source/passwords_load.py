@@ -24,7 +24,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InputError
 from ..progress import NullProgress, Progress
@@ -74,6 +74,21 @@ class LoadSummary:
         return data
 
 
+class _Row(NamedTuple):
+    """One ``password_hashes`` row, in the INSERT's column order."""
+
+    member_id: str
+    email_key: str | None
+    hash_method: str
+    workos_hash: str | None
+    workos_type: str | None
+    status: str
+    reason: str | None
+    loaded_at: str
+    code: str | None
+    line_no: int
+
+
 @dataclass(frozen=True)
 class _Member:
     email_key: str
@@ -98,25 +113,38 @@ class _Loader:
     def problem(self, line_no: int, member_id: str | None, code: str, reason: str) -> None:
         self.db.execute(_PROBLEM, (line_no, member_id, code, reason))
 
-    def row_values(
-        self, row: ParsedRow, member: _Member | None, params: ScryptParams | None
-    ) -> tuple[Any, ...]:
+    def row_values(self, row: ParsedRow, member: _Member | None, params: ScryptParams | None) -> _Row:
         method = row.hash_method.strip().lower()[:_METHOD_CHARS]
-        base = (row.member_id, member.email_key if member else None, method)
+
+        def stored(
+            status: str, code: str | None, reason: str | None, converted: Converted | None = None
+        ) -> _Row:
+            return _Row(
+                row.member_id,
+                member.email_key if member else None,
+                method,
+                converted.password_hash if converted else None,
+                converted.password_hash_type if converted else None,
+                status,
+                reason,
+                self.loaded_at,
+                code,
+                row.line_no,
+            )
+
         if member is None:
             reason = "no member with this id in the snapshot (deleted before the export, or another project)"
-            return (*base, None, None, "unmatched", reason, self.loaded_at, "unknown_member", row.line_no)
+            return stored("unmatched", "unknown_member", reason)
         if self.project_id and row.project_id and row.project_id != self.project_id:
             reason = f"the row belongs to project {row.project_id}, not this workspace's {self.project_id}"
-            return (*base, None, None, "refused", reason, self.loaded_at, "other_project", row.line_no)
+            return stored("refused", "other_project", reason)
         if member.status == "deleted":
-            reason = "the member is deleted in Stytch and is not migrated"
-            return (*base, None, None, "skipped", reason, self.loaded_at, "member_deleted", row.line_no)
+            return stored("skipped", "member_deleted", "the member is deleted in Stytch and is not migrated")
         result = convert(row, params)
         if isinstance(result, Converted):
-            values = (result.password_hash, result.password_hash_type, "converted", None)
-            return (*base, *values, self.loaded_at, None, row.line_no)
-        return (*base, None, None, "refused", result.reason, self.loaded_at, result.code, row.line_no)
+            # Selected until a second hash for the same person turns up (see select_hashes).
+            return stored("selected", None, None, result)
+        return stored("refused", result.code, result.reason)
 
     def write(self, batch: list[ParsedRow], params: ScryptParams | None) -> None:
         members = self.members([row.member_id for row in batch])
@@ -125,43 +153,38 @@ class _Loader:
         self.db.executemany(_INSERT, values)
         duplicates = self._duplicates(values) if self.db.total_changes - before < len(values) else set()
         for value in values:
-            if value[9] in duplicates:
-                continue
-            self._count(value)
+            if value.line_no not in duplicates:
+                self._count(value)
 
-    def _duplicates(self, values: list[tuple[Any, ...]]) -> set[int]:
+    def _duplicates(self, values: list[_Row]) -> set[int]:
         # The first row for a member id wins; later ones are reported, not silently merged.
-        ids = list({value[0] for value in values})
+        ids = list({value.member_id for value in values})
         marks = ",".join("?" * len(ids))
         kept = dict(
             self.db.execute(
                 f"SELECT member_id, line_no FROM password_hashes WHERE member_id IN ({marks})", ids
             ).fetchall()
         )
-        lines = {value[9] for value in values if kept.get(value[0]) != value[9]}
-        for value in values:
-            if value[9] in lines:
-                self.problem(
-                    value[9],
-                    value[0],
-                    "duplicate_id",
-                    f"this member id already appeared on line {kept.get(value[0])}; that row is kept",
-                )
-        self.summary.duplicates += len(lines)
-        return lines
+        repeated = [value for value in values if kept.get(value.member_id) != value.line_no]
+        for value in repeated:
+            first = kept.get(value.member_id)
+            reason = f"this member id already appeared on line {first}; that row is kept"
+            self.problem(value.line_no, value.member_id, "duplicate_id", reason)
+        self.summary.duplicates += len(repeated)
+        return {value.line_no for value in repeated}
 
-    def _count(self, value: tuple[Any, ...]) -> None:
-        summary, status = self.summary, value[5]
-        if status == "unmatched":
+    def _count(self, value: _Row) -> None:
+        summary = self.summary
+        if value.status == "unmatched":
             summary.unmatched += 1
             if len(summary.unmatched_examples) < 20:
-                summary.unmatched_examples.append(str(value[0]))
+                summary.unmatched_examples.append(value.member_id)
             return
         summary.matched += 1
-        if status == "converted":
-            summary.converted[str(value[4])] += 1
-        elif status == "refused":
-            summary.refused[str(value[8])] += 1
+        if value.status == "selected":
+            summary.converted[str(value.workos_type)] += 1
+        elif value.status == "refused":
+            summary.refused[str(value.code)] += 1
         else:
             summary.deleted_members += 1
 

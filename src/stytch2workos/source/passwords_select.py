@@ -9,6 +9,7 @@ from the workspace, page by page, so memory stays flat.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
@@ -52,13 +53,13 @@ def _moment(value: object) -> datetime | None:
 
 
 def _multi_keys(db: sqlite3.Connection) -> Iterator[list[str]]:
-    """Pages of email keys that have more than one converted hash."""
+    """Pages of email keys that have more than one usable hash."""
     after = ""
     while True:
         keys = [
             str(k)
             for (k,) in db.execute(
-                "SELECT email_key FROM password_hashes WHERE status = 'converted' AND email_key > ? "
+                "SELECT email_key FROM password_hashes WHERE status = 'selected' AND email_key > ? "
                 "GROUP BY email_key HAVING COUNT(*) > 1 ORDER BY email_key LIMIT ?",
                 (after, PAGE),
             )
@@ -69,54 +70,61 @@ def _multi_keys(db: sqlite3.Connection) -> Iterator[list[str]]:
         after = keys[-1]
 
 
-def _candidates(db: sqlite3.Connection, snapshot: int, keys: list[str]) -> dict[str, list[HashCandidate]]:
+def _candidates(
+    db: sqlite3.Connection, snapshot: int, keys: list[str], org_created: dict[str, str]
+) -> Iterator[list[HashCandidate]]:
+    """Each person's candidates, oldest organization first (ties: organization id, member id)."""
     marks = ",".join("?" * len(keys))
     rows = db.execute(
         "SELECT p.email_key, p.member_id, m.organization_id, p.workos_hash, "
-        "json_extract(m.raw, '$.updated_at'), json_extract(o.raw, '$.created_at'), m.status "
+        "json_extract(m.raw, '$.updated_at'), m.status "
         "FROM password_hashes p JOIN members m ON m.snapshot_id = ? AND m.member_id = p.member_id "
-        "LEFT JOIN organizations o ON o.snapshot_id = m.snapshot_id AND o.organization_id = m.organization_id "
-        f"WHERE p.status = 'converted' AND p.email_key IN ({marks}) "
-        "ORDER BY p.email_key, json_extract(o.raw, '$.created_at'), m.organization_id, p.member_id",
+        f"WHERE p.status = 'selected' AND p.email_key IN ({marks}) ORDER BY p.email_key",
         (snapshot, *keys),
     )
-    groups: dict[str, list[HashCandidate]] = {}
-    for key, member_id, org_id, hash_value, updated, org_created, status in rows:
-        groups.setdefault(str(key), []).append(
+    for _, group in itertools.groupby(rows, key=lambda row: row[0]):
+        ordered = sorted(group, key=lambda row: (org_created.get(row[2]) or "~", row[2], row[1]))
+        yield [
             HashCandidate(
                 str(member_id),
                 str(org_id),
                 str(hash_value),
                 _moment(updated),
-                _moment(org_created),
+                _moment(org_created.get(org_id)),
                 status == "active",
             )
-        )
-    return groups
+            for _, member_id, org_id, hash_value, updated, status in ordered
+        ]
 
 
 def select_hashes(db: sqlite3.Connection, snapshot: int, rule: PickRule) -> None:
-    """Mark one converted hash per person ``selected`` and the others ``superseded``.
+    """Leave one hash per person ``selected``; mark the others ``superseded``.
 
-    Runs inside the caller's transaction. Candidates are ordered by the
-    organization's creation, so ties (and ``first_org`` without dates) go to
-    the oldest organization.
+    Runs inside the caller's transaction, after every usable row was stored as
+    ``selected``; only people with several such rows are visited, so the common
+    case (one member per person) costs one indexed scan. Candidates are
+    ordered by the organization's creation, so ties (and ``first_org`` without
+    dates) go to the oldest organization.
     """
     superseded = f"another organization's password was kept for this person ({rule} rule)"
+    org_created = {
+        str(org_id): str(created)
+        for org_id, created in db.execute(
+            "SELECT organization_id, json_extract(raw, '$.created_at') FROM organizations WHERE snapshot_id = ?",
+            (snapshot,),
+        )
+        if created
+    }
     for keys in _multi_keys(db):
-        chosen: list[tuple[str]] = []
         others: list[tuple[str, str]] = []
-        for candidates in _candidates(db, snapshot, keys).values():
+        for candidates in _candidates(db, snapshot, keys, org_created):
             pick = pick_hash(candidates, rule).chosen
-            chosen.append((pick.member_id,))
             others += [(superseded, c.member_id) for c in candidates if c.member_id != pick.member_id]
-        db.executemany("UPDATE password_hashes SET status = 'selected' WHERE member_id = ?", chosen)
         db.executemany(
             "UPDATE password_hashes SET status = 'superseded', code = 'not_chosen', reason = ? "
             "WHERE member_id = ?",
             others,
         )
-    db.execute("UPDATE password_hashes SET status = 'selected' WHERE status = 'converted'")
 
 
 def people_counts(db: sqlite3.Connection, snapshot: int) -> dict[str, int]:

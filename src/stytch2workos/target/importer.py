@@ -27,6 +27,7 @@ from ..transform.records import OrgRequest, PersonPlan, org_request, plan_person
 from ..workspace import Workspace
 from .client import Outcome, WorkOSTarget
 from .ledger import DONE, Ledger
+from .passwords_source import record_carried_hash
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,8 @@ class Importer:
                         else None
                     )
                     user_id = self._attempt("user", plan.key, self.target.ensure_user, user, password)
+                    if hashed is not None and user_id is not None:
+                        record_carried_hash(self.ledger, plan.key, user_id, hashed[0])
             for access in plan.access:
                 kind = access.kind
                 if not self._todo(kind, access.member_id):
