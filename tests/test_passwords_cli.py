@@ -241,9 +241,24 @@ def test_import_first_then_apply_then_check(
     email, member_id = next(iter(sorted(selected.items())))
     assert not _signs_in(client, email, passwords[member_id])  # imported before the hashes
 
+    # A refused key stops the run at its first update (exit 3); what finished is kept.
+    update = "PUT /user_management/users/*"
+    workos_emu.control.set_faults([{"route": update, "error_rate": 1, "error_statuses": [401], "times": 1}])
+    stopped = run_cli(["passwords", "apply", "--yes", "--json"], env)
+    assert stopped.code == 3, stopped.stderr
+    # The rerun finishes the rest, and updates whose response is lost after WorkOS applied
+    # them are simply sent again.
+    workos_emu.control.set_faults([{"route": update, "commit_then_fail_rate": 1, "times": 3}])
     applied = run_cli(["passwords", "apply", "--yes", "--json"], env)
     assert applied.code == 0, applied.stderr
-    assert applied.json()["applied"] == len(selected)
+    result = applied.json()
+    assert result["retries"] == 3
+    assert 0 < result["applied"] <= len(selected) and result["applied"] + result["already_set"] == len(
+        selected
+    )
+    puts = sum(n for route, n in workos_emu.control.stats()["requests"].items() if route.startswith("PUT "))
+    assert puts == len(selected) + 1 + 3  # every hash once, the refused update, three repeats
+    workos_emu.control.clear_faults()
     state = {u["email"]: u for u in workos_emu.control.state()["users"]}
     assert all(state[e].get("password_hash") for e in selected)
     for email, member_id in selected.items():

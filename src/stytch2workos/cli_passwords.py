@@ -24,6 +24,7 @@ from . import console
 from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
 from .config import load_config
 from .errors import ConfigError, InputError, WorkspaceError
+from .pacing import RetryPolicy
 from .settings import workos_credentials
 from .workspace import open_private_text
 
@@ -253,7 +254,7 @@ def apply(
             if not confirmed:
                 console.err.print("Nothing was written.")
                 raise typer.Exit(1)
-        target = WorkOSTarget(creds, cfg.pacing)
+        target = WorkOSTarget(creds, cfg.pacing, policy=RetryPolicy(max_attempts=cfg.pacing.max_attempts))
         try:
             with progress(as_json) as bar:
                 result = run_apply(ws, target, cfg, retry_failed=retry_failed, progress=bar)
