@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import console
@@ -130,8 +131,8 @@ def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
     console.out.print(
         f"People: [bold]{people['with_password']:,}[/bold] keep their password; "
         f"{people['conflicting']:,} had different passwords in different organizations "
-        f"(only one is kept: {files['conflicts']}); "
-        f"[bold]{people['need_reset']:,}[/bold] will need a password reset ({files['resets']})."
+        f"(only one is kept: {escape(files['conflicts'])}); "
+        f"[bold]{people['need_reset']:,}[/bold] will need a password reset ({escape(files['resets'])})."
     )
     if people["password_members_not_in_export"]:
         console.warn(
@@ -141,7 +142,9 @@ def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
     if summary["unmatched"]:
         examples = ", ".join(summary["unmatched_examples"][:5])
         console.warn(f"{summary['unmatched']:,} rows match no member in the snapshot, e.g. {examples}")
-    console.out.print(f"Every refused or unreadable row, with its line and reason: {files['problems']}")
+    console.out.print(
+        f"Every refused or unreadable row, with its line and reason: {escape(files['problems'])}"
+    )
 
 
 def _needs_attention(summary: dict[str, Any]) -> bool:
