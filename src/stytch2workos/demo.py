@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -76,6 +77,21 @@ def _role_slugs(toml_text: str) -> list[str]:
     return sorted(set(tomllib.loads(toml_text).get("roles", {}).get("map", {}).values()))
 
 
+def _someone_with_a_kept_password(ws: Path, passwords: dict[str, str]) -> tuple[str, str]:
+    """An imported person whose Stytch hash was the one kept, and their plaintext password."""
+    db = sqlite3.connect(f"file:{ws / 'workspace.db'}?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT p.member_id, m.email FROM password_hashes p JOIN members m ON m.member_id = p.member_id "
+            "JOIN ledger u ON u.kind = 'user' AND u.source_id = p.email_key AND u.status IN ('created', 'reused') "
+            "WHERE p.status = 'selected' ORDER BY p.member_id"
+        ).fetchall()
+    finally:
+        db.close()
+    member_id, email = next((m, e) for m, e in rows if m in passwords)
+    return str(email), passwords[member_id]
+
+
 def main() -> None:
     base = Path(os.environ.get("DEMO_DIR", "demo-workspace")).resolve()
     if base.exists():
@@ -123,9 +139,10 @@ def main() -> None:
     _step("4. Plan (no writes)")
     _cli(["plan"], env)
 
+    people: dict[str, int] = {}
     if delivery:
         _step("5. Load the password hashes Stytch support sent (encrypted)")
-        _cli(
+        loaded = _cli(
             [
                 "passwords",
                 "load",
@@ -134,8 +151,15 @@ def main() -> None:
                 str(delivery["key"]),
                 "--private-key",
                 str(delivery["private_key"]),
+                "--json",
             ],
             env,
+            capture=True,
+        )
+        people = loaded["people"]
+        console.print(
+            f"{people['with_password']:,} people keep their password; {people['need_reset']:,} will need a "
+            "reset (their hash uses an algorithm WorkOS cannot import); details in the workspace reports."
         )
 
     _step("6. Import into WorkOS")
@@ -147,17 +171,19 @@ def main() -> None:
     again = _cli(["import", "--yes", "--json"], env, capture=True)
     assert again["ledger"] == result["ledger"], "a rerun must not change the ledger"
 
+    if delivery:
+        console.print(
+            "[dim]Users that already existed in WorkOS get their hash through `passwords apply`:[/dim]"
+        )
+        _cli(["passwords", "apply", "--yes"], env)
+
     _step("7. The id map for your application's database")
     _cli(["mapping", "--output", str(base / "id-map.csv")], env)
 
     if delivery:
         _step("8. Sign in with an old password")
         passwords = json.loads(Path(delivery["passwords"]).read_text(encoding="utf-8"))
-        by_id = {m["member_id"]: m for m in project.seed["members"]}
-        member_id, password = next(
-            (mid, pw) for mid, pw in sorted(passwords.items()) if by_id[mid]["status"] == "active"
-        )
-        email = by_id[member_id]["email_address"]
+        email, password = _someone_with_a_kept_password(ws, passwords)
         _cli(["passwords", "check", email], env, stdin=password + "\n")
 
     _step("Summary")
@@ -166,6 +192,11 @@ def main() -> None:
         f"WorkOS emulator: {stats['total_requests']:,} requests, {stats['rate_limited']} refused for rate "
         f"(fullest 10 s window of writes: {stats['max_in_window'].get('user_management_writes', 0)} of 500)"
     )
+    if people:
+        console.print(
+            f"Passwords: {people['with_password']:,} people sign in with their Stytch password; "
+            f"{people['need_reset']:,} need a reset."
+        )
     console.print(f"Workspace: {ws}")
     stytch_server.stop()
     workos_server.stop()
