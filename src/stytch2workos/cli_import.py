@@ -68,7 +68,9 @@ def retry_policy(config: MigrationConfig) -> RetryPolicy:
     return RetryPolicy(max_attempts=config.pacing.max_attempts)
 
 
-def _make_plan(ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any) -> tuple[Plan, MigrationConfig]:
+def _make_plan(
+    ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any
+) -> tuple[Plan, MigrationConfig]:
     # The WorkOS SDK takes a second to import: only the commands that talk to WorkOS pay for it.
     from .target.client import WorkOSTarget
     from .target.importer import iter_people, scoped_organizations
