@@ -23,7 +23,7 @@ from .workspace import Workspace
 
 app = typer.Typer(
     name="stytch2workos",
-    help="Move a Stytch B2B project to WorkOS: export, plan, import, passwords, SSO, verify.",
+    help="Move a Stytch B2B project to WorkOS: export, plan, import, passwords; emulators for rehearsals.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
