@@ -196,6 +196,15 @@ def test_row_repr_hides_secrets() -> None:
     assert "8dg6AaIWPfcLTQU7lb4H" not in text
 
 
+def test_refusal_reasons_never_echo_hash_material() -> None:
+    # A damaged string whose parameter field is really salt: the reason must not repeat it.
+    salt_like = "c29tZXNhbHRzb21lc2FsdA"
+    damaged = f"$argon2id$v=19${salt_like}$AAECAwQFBgcICQoLDA0ODw$AAECAwQFBgcICQoLDA0ODw"
+    result = convert(row(damaged, "argon_2id"), None)
+    assert isinstance(result, Refused) and result.code == "malformed_hash"
+    assert salt_like not in result.reason
+
+
 def test_production_modules_do_not_import_the_emulators() -> None:
     package = Path(__file__).resolve().parents[1] / "src" / "stytch2workos"
     for relative in ("transform/passwords.py", "source/hashcsv.py", "source/delivery.py"):

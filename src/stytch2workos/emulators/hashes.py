@@ -16,8 +16,9 @@ strings use it, and PHC salts are the *decoded* bytes):
   standard base64 values, padding kept (Firebase's own export encoding).
 * ``ssha`` / ``ssha256``: ``{SSHA}``/``{SSHA256}`` + base64(digest + salt).
 
-Bounds marked "sanity" are not documented by WorkOS; they only keep a hostile
-request from making the emulator allocate gigabytes.
+WorkOS's limits (and the scrypt bounds WorkOS does not document, which only
+keep a hostile request from making the emulator allocate gigabytes) live in
+``transform.phc``, shared with the converter so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -35,24 +36,21 @@ import bcrypt
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ..transform.phc import (
+    MAX_KEY_BYTES,
+    PBKDF2_ITERATIONS,
+    argon2_problem,
+    b64,
+    pbkdf2_problem,
+    scrypt_problem,
+)
+
 HASH_TYPES = ("bcrypt", "scrypt", "pbkdf2", "argon2", "firebase-scrypt", "ssha", "ssha256")
 SALT_POSITIONS = ("prefix", "suffix")
 
-# Documented by WorkOS.
-PBKDF2_ITERATIONS = {"sha256": (600_000, 1_000_000), "sha512": (210_000, 1_000_000)}
-ARGON2_MEMORY_KIB = (4_096, 262_144)
-ARGON2_PASSES = (1, 5)
-ARGON2I_MIN_PASSES = 3
-ARGON2_LANES = (1, 8)
-# Sanity bounds (see the module docstring).
-SCRYPT_MAX_N = 1 << 20
-SCRYPT_MAX_R = 32
-SCRYPT_MAX_P = 16
-SCRYPT_MAX_MEMORY = 1 << 30  # bytes, 128 * N * r
 # Firebase's own bounds for its scrypt variant (as its CLI's auth:import enforces).
 FIREBASE_ROUNDS = (1, 8)
 FIREBASE_MEM_COST = (1, 14)
-MAX_KEY_BYTES = 128  # bytes of derived key; keeps verification cost bounded
 
 _BCRYPT = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 _B64_NOPAD = re.compile(r"[A-Za-z0-9+/]*")
@@ -216,7 +214,7 @@ def _b64_nopad(value: str, what: str) -> bytes:
     if not _B64_NOPAD.fullmatch(value) or len(value) % 4 == 1:
         raise _Invalid(f"{what} is not standard base64")
     raw = base64.b64decode(value + "=" * (-len(value) % 4))
-    if base64.b64encode(raw).decode("ascii").rstrip("=") != value:
+    if b64(raw) != value:
         raise _Invalid(f"{what} is not canonical base64")
     if not raw:
         raise _Invalid(f"{what} is empty")
@@ -235,7 +233,7 @@ def _parse_params(text: str, expected: tuple[str, ...]) -> dict[str, str]:
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if not sep or key in params:
-            raise _Invalid(f"malformed parameters {text!r}")
+            raise _Invalid("malformed parameters")
         params[key] = value
     if set(params) != set(expected):
         raise _Invalid(f"parameters must be exactly {','.join(expected)}")
@@ -289,12 +287,7 @@ def _check_scrypt(phc: _Phc) -> None:
     if phc.version not in (None, 1):
         raise _Invalid("scrypt version must be v=1")
     n, r, p, kl = (phc.params[k] for k in ("n", "r", "p", "kl"))
-    if n < 2 or n & (n - 1) or n > SCRYPT_MAX_N:
-        raise _Invalid(f"scrypt n must be a power of two between 2 and {SCRYPT_MAX_N}")
-    if not 1 <= r <= SCRYPT_MAX_R or not 1 <= p <= SCRYPT_MAX_P:
-        raise _Invalid("scrypt r or p out of range")
-    if 128 * n * r > SCRYPT_MAX_MEMORY:
-        raise _Invalid("scrypt memory (128·n·r) too large")
+    _refuse(scrypt_problem(n, r, p, kl))
     if len(phc.digest) != kl:
         raise _Invalid(f"scrypt hash decodes to {len(phc.digest)} bytes but kl={kl}")
 
@@ -302,10 +295,7 @@ def _check_scrypt(phc: _Phc) -> None:
 def _check_pbkdf2(phc: _Phc) -> None:
     if phc.ident != "pbkdf2" or phc.version is not None:
         raise _Invalid("pbkdf2 hash must be $pbkdf2$i=…,d=…$salt$hash")
-    digest = f"sha{phc.params['d']}"
-    low, high = PBKDF2_ITERATIONS[digest]
-    if not low <= phc.params["i"] <= high:
-        raise _Invalid(f"pbkdf2 {digest} iterations must be between {low} and {high}")
+    _refuse(pbkdf2_problem(f"sha{phc.params['d']}", phc.params["i"]))
 
 
 def _check_argon2(phc: _Phc) -> None:
@@ -313,17 +303,15 @@ def _check_argon2(phc: _Phc) -> None:
         raise _Invalid("argon2 hash must start with $argon2id$, $argon2i$ or $argon2d$")
     if phc.version != 19:
         raise _Invalid("argon2 version must be v=19")
-    m, t, p = (phc.params[k] for k in ("m", "t", "p"))
-    if not ARGON2_MEMORY_KIB[0] <= m <= ARGON2_MEMORY_KIB[1]:
-        raise _Invalid("argon2 m must be between 4096 and 262144 KiB")
-    min_t = ARGON2I_MIN_PASSES if phc.ident == "argon2i" else ARGON2_PASSES[0]
-    if not min_t <= t <= ARGON2_PASSES[1]:
-        raise _Invalid(f"{phc.ident} t must be between {min_t} and {ARGON2_PASSES[1]}")
-    if not ARGON2_LANES[0] <= p <= ARGON2_LANES[1]:
-        raise _Invalid("argon2 p must be between 1 and 8")
+    _refuse(argon2_problem(phc.ident, *(phc.params[k] for k in ("m", "t", "p"))))
     # Argon2 itself requires a salt of at least 8 bytes and a tag of at least 4.
     if len(phc.salt) < 8 or len(phc.digest) < 4:
         raise _Invalid("argon2 salt must be at least 8 bytes and hash at least 4")
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise _Invalid(problem)
 
 
 def _parse_firebase(value: str) -> _Firebase:

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from .phc import MAX_KEY_BYTES, PBKDF2_ITERATIONS, argon2_problem, b64, pbkdf2_problem, scrypt_problem
+
 RefusalCode = Literal[
     "unsupported_algorithm",
     "missing_params",
@@ -53,20 +55,6 @@ RefusalCode = Literal[
 WorkosHashType = Literal["scrypt", "bcrypt", "argon2", "pbkdf2"]
 PickRule = Literal["most_recent", "first_org", "active_first"]
 PICK_RULES: tuple[PickRule, ...] = ("most_recent", "first_org", "active_first")
-
-# WorkOS's documented limits.
-PBKDF2_ITERATIONS = {"sha256": (600_000, 1_000_000), "sha512": (210_000, 1_000_000)}
-ARGON2_MEMORY_KIB = (4_096, 262_144)
-ARGON2_PASSES = (1, 5)
-ARGON2I_MIN_PASSES = 3
-ARGON2_LANES = (1, 8)
-# WorkOS documents no scrypt bounds; these are deliberately generous upper limits
-# (Stytch's own N limit is below 2^18) that keep verification affordable.
-SCRYPT_MAX_N = 1 << 20
-SCRYPT_MAX_R = 32
-SCRYPT_MAX_P = 16
-SCRYPT_MAX_MEMORY = 1 << 30  # bytes, 128 * N * r
-MAX_KEY_BYTES = 128  # bytes of derived key; keeps verification cost bounded
 
 _RESET = "the member will need a password reset"
 _BCRYPT = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
@@ -141,10 +129,6 @@ def convert(row: ParsedRow, params: ScryptParams | None) -> Converted | Refused:
     )
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii").rstrip("=")
-
-
 def _decode(value: str, what: str) -> bytes:
     """Decode base64 in any common dialect: standard, URL-safe or passlib; padding optional."""
     if not _B64_ANY.fullmatch(value):
@@ -164,16 +148,7 @@ def _decode(value: str, what: str) -> bytes:
 
 def scrypt_params_problem(params: ScryptParams) -> str | None:
     """Why these scrypt parameters cannot be imported, or None if they can."""
-    n, r, p, kl = params.n, params.r, params.p, params.key_length
-    if n < 2 or n & (n - 1) or n > SCRYPT_MAX_N:
-        return f"scrypt N={n} is not a power of two between 2 and {SCRYPT_MAX_N}"
-    if not 1 <= r <= SCRYPT_MAX_R or not 1 <= p <= SCRYPT_MAX_P:
-        return f"scrypt r={r}, p={p} out of range (r 1–{SCRYPT_MAX_R}, p 1–{SCRYPT_MAX_P})"
-    if 128 * n * r > SCRYPT_MAX_MEMORY:
-        return f"scrypt N={n}, r={r} needs more than {SCRYPT_MAX_MEMORY >> 20} MiB"
-    if not 1 <= kl <= MAX_KEY_BYTES:
-        return f"scrypt key length {kl} out of range (1–{MAX_KEY_BYTES})"
-    return None
+    return scrypt_problem(params.n, params.r, params.p, params.key_length)
 
 
 def _scrypt(value: str, salt: str, params: ScryptParams | None) -> Converted:
@@ -196,7 +171,7 @@ def _scrypt(value: str, salt: str, params: ScryptParams | None) -> Converted:
         )
     phc = (
         f"$scrypt$v=1$n={params.n},r={params.r},p={params.p},kl={params.key_length}"
-        f"${_b64(salt.encode('ascii'))}${_b64(key)}"
+        f"${b64(salt.encode('ascii'))}${b64(key)}"
     )
     return Converted(phc, "scrypt")
 
@@ -213,15 +188,20 @@ def _bcrypt(value: str) -> Converted:
     return Converted(value, "bcrypt")
 
 
-def _argon2(value: str, method: str) -> Converted:
-    if not value.startswith("$"):
+def _encoded(value: str, prefix: str, pattern: re.Pattern[str], what: str, unknown: str) -> re.Match[str]:
+    """Match an encoded ``$…$`` hash string; a bare hash means its parameters are unknown."""
+    if not value.startswith(prefix):
         raise _Refusal(
-            "missing_params",
-            f"argon2 hash is not an encoded $argon2…$ string; its parameters are unknown; {_RESET}",
+            "missing_params", f"{what} hash is not an encoded {prefix}…$ string, so {unknown}; {_RESET}"
         )
-    match = _ARGON2.fullmatch(value)
+    match = pattern.fullmatch(value)
     if match is None:
-        raise _Refusal("malformed_hash", f"argon2 hash is not a valid encoded string; {_RESET}")
+        raise _Refusal("malformed_hash", f"{what} hash is not a valid encoded string; {_RESET}")
+    return match
+
+
+def _argon2(value: str, method: str) -> Converted:
+    match = _encoded(value, "$", _ARGON2, "argon2", "its parameters are unknown")
     variant, version, param_text, salt_text, hash_text = match.groups()
     if method != "argon2" and method != variant:
         raise _Refusal("malformed_hash", f"hash method {method} but the hash is ${variant}$; {_RESET}")
@@ -229,39 +209,29 @@ def _argon2(value: str, method: str) -> Converted:
     for item in param_text.split(","):
         param = _ARGON2_PARAM.fullmatch(item)
         if param is None or param.group(1) in params:
-            raise _Refusal("malformed_hash", f"argon2 parameters {param_text!r} malformed; {_RESET}")
+            # Not echoed: in a damaged string this field may be salt or hash material.
+            raise _Refusal("malformed_hash", f"argon2 parameters are not m=…,t=…,p=…; {_RESET}")
         params[param.group(1)] = int(param.group(2))
     if len(params) != 3:
         raise _Refusal("malformed_hash", f"argon2 parameters must be m, t and p; {_RESET}")
     m, t, p = params["m"], params["t"], params["p"]
     # An encoded string without v= is Argon2 version 1.0 (0x10); WorkOS takes only 19.
-    min_t = ARGON2I_MIN_PASSES if variant == "argon2i" else ARGON2_PASSES[0]
-    if (
-        version != "19"
-        or not ARGON2_MEMORY_KIB[0] <= m <= ARGON2_MEMORY_KIB[1]
-        or not min_t <= t <= ARGON2_PASSES[1]
-        or not ARGON2_LANES[0] <= p <= ARGON2_LANES[1]
-    ):
-        raise _Refusal(
-            "params_out_of_range",
-            f"argon2 v={version or 16} m={m} t={t} p={p} is outside what WorkOS accepts; {_RESET}",
-        )
+    problem = (
+        f"argon2 version {version or 16}; WorkOS accepts only v=19"
+        if version != "19"
+        else argon2_problem(variant, m, t, p)
+    )
+    if problem is not None:
+        raise _Refusal("params_out_of_range", f"{problem}; {_RESET}")
     salt = _decode(salt_text, "argon2 salt")
     digest = _decode(hash_text, "argon2 hash")
     if len(salt) < 8 or not 4 <= len(digest) <= MAX_KEY_BYTES:
         raise _Refusal("length_mismatch", f"argon2 salt or hash has an invalid length; {_RESET}")
-    return Converted(f"${variant}$v=19$m={m},t={t},p={p}${_b64(salt)}${_b64(digest)}", "argon2")
+    return Converted(f"${variant}$v=19$m={m},t={t},p={p}${b64(salt)}${b64(digest)}", "argon2")
 
 
 def _pbkdf2(value: str) -> Converted:
-    if not value.startswith("$pbkdf2"):
-        raise _Refusal(
-            "missing_params",
-            f"pbkdf2 hash is not a $pbkdf2…$ string, so its iterations and digest are unknown; {_RESET}",
-        )
-    match = _PBKDF2.fullmatch(value)
-    if match is None:
-        raise _Refusal("malformed_hash", f"pbkdf2 hash string is malformed; {_RESET}")
+    match = _encoded(value, "$pbkdf2", _PBKDF2, "pbkdf2", "its iterations and digest are unknown")
     id_digest, iterations_text, d_digest, salt_text, hash_text = match.groups()
     if (id_digest is None) == (d_digest is None):
         raise _Refusal("malformed_hash", f"pbkdf2 digest must be given exactly once; {_RESET}")
@@ -269,17 +239,14 @@ def _pbkdf2(value: str) -> Converted:
     if digest not in PBKDF2_ITERATIONS:
         raise _Refusal("unsupported_algorithm", f"WorkOS accepts pbkdf2 only with sha256 or sha512; {_RESET}")
     iterations = int(iterations_text)
-    low, high = PBKDF2_ITERATIONS[digest]
-    if not low <= iterations <= high:
-        raise _Refusal(
-            "params_out_of_range",
-            f"pbkdf2 {digest} with {iterations} iterations; WorkOS accepts {low}–{high}; {_RESET}",
-        )
+    problem = pbkdf2_problem(digest, iterations)
+    if problem is not None:
+        raise _Refusal("params_out_of_range", f"{problem}; {_RESET}")
     salt = _decode(salt_text, "pbkdf2 salt")
     key = _decode(hash_text, "pbkdf2 hash")
     if len(key) > MAX_KEY_BYTES:
         raise _Refusal("length_mismatch", f"pbkdf2 hash is too long; {_RESET}")
-    return Converted(f"$pbkdf2$i={iterations},d={digest}${_b64(salt)}${_b64(key)}", "pbkdf2")
+    return Converted(f"$pbkdf2$i={iterations},d={digest}${b64(salt)}${b64(key)}", "pbkdf2")
 
 
 @dataclass(frozen=True)
