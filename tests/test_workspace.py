@@ -62,3 +62,16 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
             ws.set_meta("k", "v")
             raise RuntimeError("boom")
         assert ws.get_meta("k") is None
+
+
+def test_a_workspace_that_cannot_be_created_is_a_workspace_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(WorkspaceError, match=r"cannot open the workspace .*Not a directory"):
+        Workspace(tmp_path / "file" / "ws")
+
+
+def test_an_existing_workspace_is_narrowed_to_owner_only(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    with Workspace(tmp_path):
+        pass
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700

@@ -17,9 +17,10 @@ from .config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from .errors import ConfigError
 from .pacing import RetryPolicy
 from .plan import Plan, build_plan
+from .private_files import open_private_text
 from .settings import workos_credentials
 from .target.ledger import ID_MAP_COLUMNS, id_map
-from .workspace import Workspace, open_private_text
+from .workspace import Workspace
 
 OrgOpt = Annotated[
     list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")

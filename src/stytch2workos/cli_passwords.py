@@ -26,8 +26,8 @@ from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
 from .config import load_config
 from .errors import ConfigError, InputError, WorkspaceError
 from .pacing import RetryPolicy
+from .private_files import open_private_text
 from .settings import workos_credentials
-from .workspace import open_private_text
 
 passwords_app = typer.Typer(
     name="passwords",

@@ -4,6 +4,7 @@
      ├── ConfigError            bad settings, missing credentials           exit 2
      ├── InputError             a malformed input file                      exit 2
      ├── WorkspaceError         wrong project, newer schema, locked         exit 2
+     ├── OutputError            a file to write cannot be written           exit 2
      ├── ServiceError           an API answered, and retrying cannot help  exit 3
      │    └── AuthError         401/403: wrong key or secret               exit 3
      └── RetriesExhausted       429/5xx/network errors outlasted the policy exit 3
@@ -32,6 +33,12 @@ class InputError(Stytch2WorkOSError):
 
 
 class WorkspaceError(Stytch2WorkOSError):
+    exit_code = 2
+
+
+class OutputError(Stytch2WorkOSError):
+    """A file the tool was asked to write (a report, ``-o``, ``--json-out``) cannot be written."""
+
     exit_code = 2
 
 

@@ -18,8 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .private_files import open_private_text
 from .source.passwords_select import CONFLICTS_SQL, RESETS_SQL
-from .workspace import Workspace, open_private_text
+from .workspace import Workspace
 
 SUMMARY_FILE = "passwords-load.json"
 CONFLICTS_FILE = "password-conflicts.csv"

@@ -18,9 +18,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from .errors import WorkspaceError
+from .private_files import private_dir, private_file
 
 DB_NAME = "workspace.db"
 LOCK_NAME = "workspace.lock"
@@ -82,26 +83,6 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def _ensure_private_dir(path: Path) -> None:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o700)
-
-
-def private_file(path: Path) -> None:
-    """Create ``path`` (if missing) readable by its owner only."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
-
-
-def open_private_text(path: Path) -> TextIO:
-    """Open ``path`` for writing as an owner-only file (reports, exports)."""
-    private_file(path)
-    return open(path, "w", encoding="utf-8", newline="")
-
-
 class Workspace:
     """An open workspace. Use as a context manager; it holds the writer lock."""
 
@@ -109,9 +90,12 @@ class Workspace:
         self.path = path
         # Worker threads share the one connection; they take turns through this lock.
         self.lock = threading.RLock()
-        _ensure_private_dir(path)
-        self._lock_file = open(path / LOCK_NAME, "a")  # noqa: SIM115 - closed in close()
-        os.chmod(path / LOCK_NAME, 0o600)
+        try:
+            private_dir(path)
+            private_file(path / LOCK_NAME)
+            self._lock_file = open(path / LOCK_NAME, "a")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise WorkspaceError(f"cannot open the workspace {path}: {exc.strerror}") from None
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -120,8 +104,13 @@ class Workspace:
                 f"workspace {path} is in use by another stytch2workos command; wait for it to finish"
             ) from None
         db_path = path / DB_NAME
-        private_file(db_path)
-        self.db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        try:
+            private_file(db_path)
+            self.db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            self._lock_file.close()
+            reason = exc.strerror if isinstance(exc, OSError) else exc
+            raise WorkspaceError(f"cannot open {db_path}: {reason}") from None
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")

@@ -13,7 +13,6 @@ import base64
 import csv
 import hashlib
 import io
-import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding as rsa_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from stytch2workos.private_files import write_private_bytes
 from stytch2workos.source.delivery import (
     MAGIC,
     MD5_BYTES_TO_KEY,
@@ -164,14 +164,6 @@ def hashes_filename(project_id: str, date: str) -> str:
     return f"stytch-{project_id}-hashes-{date}.enc"
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        # An existing file keeps its old mode through O_CREAT; force owner-only.
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(data)
-
-
 def write_delivery(
     out_dir: Path,
     csv_text: str,
@@ -199,6 +191,6 @@ def write_delivery(
     out_dir.mkdir(parents=True, exist_ok=True)
     key_enc_path = out_dir / "key.bin.enc"
     hashes_path = out_dir / filename
-    _write_private(key_enc_path, wrap_key(key_bin, public_pem, padding))
-    _write_private(hashes_path, encrypt_enc(csv_text.encode("utf-8"), key_bin, kdf, rng))
+    write_private_bytes(key_enc_path, wrap_key(key_bin, public_pem, padding))
+    write_private_bytes(hashes_path, encrypt_enc(csv_text.encode("utf-8"), key_bin, kdf, rng))
     return key_enc_path, hashes_path

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..private_files import write_private_bytes
 from . import defaults
 from .generate_common import Ids, Json, api_base, environment, stream
 from .generate_members import MemberFactory
@@ -126,17 +126,14 @@ def _dumps(value: Any) -> bytes:
 
 
 def write_project(project: GeneratedProject, out_dir: Path) -> dict[str, Path]:
-    """Write ``stytch-seed.json`` and ``passwords.json`` (mode 0600) into ``out_dir``.
+    """Write ``stytch-seed.json`` and ``passwords.json`` (both mode 0600) into ``out_dir``.
 
     Returns the paths by name: ``{"seed": ..., "passwords": ...}``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     seed_path = out_dir / SEED_FILE
-    seed_path.write_bytes(_dumps(project.seed))
+    # The seed holds (fake) OIDC client secrets, the passwords file plaintext: both owner-only.
+    write_private_bytes(seed_path, _dumps(project.seed))
     passwords_path = out_dir / PASSWORDS_FILE
-    # Created 0600 from the start so the plaintext is never briefly world-readable.
-    fd = os.open(passwords_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(_dumps(project.passwords))
-    os.chmod(passwords_path, 0o600)
+    write_private_bytes(passwords_path, _dumps(project.passwords))
     return {"seed": seed_path, "passwords": passwords_path}

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import bcrypt
 
+from ..private_files import write_private_bytes
 from ..transform.passwords import ScryptParams
 from . import defaults
 from .delivery import generate_keypair, hashes_filename, stytch_scrypt_row, write_csv, write_delivery
@@ -84,14 +85,6 @@ def _row(member_id: str, hash_value: str, method: str, project_id: str) -> dict[
     return {"id": member_id, "hash": hash_value, "salt": "", "hash_method": method, "project_id": project_id}
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        # O_CREAT keeps an existing file's mode; force owner-only.
-        os.fchmod(handle.fileno(), 0o600)
-        handle.write(data)
-
-
 def write_password_delivery(
     project: GeneratedProject,
     out_dir: Path,
@@ -122,6 +115,6 @@ def write_password_delivery(
         ("public_key", PUBLIC_KEY_FILE, public_pem),
         ("passwords", PASSWORDS_FILE, passwords),
     ):
-        _write_private(out_dir / filename, data)
+        write_private_bytes(out_dir / filename, data)
         paths[name] = out_dir / filename
     return paths

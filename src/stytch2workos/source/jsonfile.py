@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputError
-from ..workspace import Workspace, open_private_text
+from ..private_files import open_private_text
+from ..workspace import Workspace
 
 CHUNK = 1 << 20
 _WS = " \t\r\n"
