@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import stat
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from helpers import cli_env, small_seed
+from helpers import OIDC_SECRET, cli_env, small_seed
 from stytch2workos.cli import app
+from stytch2workos.emulators import defaults
 
 runner = CliRunner()
 
@@ -67,3 +74,119 @@ def test_a_workspace_that_cannot_be_created_is_exit_2(tmp_path: Path) -> None:
     result = invoke(["mapping", "-w", str(tmp_path / "a-file" / "ws")])
     assert result.exit_code == 2, result.output
     assert "cannot open the workspace" in result.output
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A misbehaving server: every answer quotes the request, credentials included."""
+
+    status = 400
+    content_type = "text/plain"
+    request_body = b""
+    body: Callable[[BaseHTTPRequestHandler], bytes] = staticmethod(lambda h: str(h.headers).encode())
+
+    def _answer(self) -> None:
+        self.request_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        payload = type(self).body(self)
+        self.send_response(type(self).status)
+        self.send_header("Content-Type", type(self).content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def echo_server(**behaviour: Any) -> Iterator[str]:
+    handler = type("Handler", (_Echo,), behaviour)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _basic_credentials(handler: BaseHTTPRequestHandler) -> str:
+    token = handler.headers.get("Authorization", "").partition(" ")[2]
+    return base64.b64decode(token).decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body"),
+    [
+        # A proxy page or debugging server quoting the request, Authorization header and all.
+        (400, "text/plain", lambda h: str(h.headers).encode()),
+        (502, "text/html", lambda h: f"<pre>{h.headers}</pre>".encode()),
+        # A JSON error that quotes the key.
+        (422, "application/json", lambda h: json.dumps({"message": str(h.headers), "code": "x"}).encode()),
+    ],
+)
+def test_a_workos_answer_quoting_the_api_key_never_prints_it(
+    ws: Path, tmp_path: Path, status: int, content_type: str, body: Any
+) -> None:
+    config = tmp_path / "migration.toml"
+    config.write_text("[pacing]\nmax_attempts = 1\n")
+    with echo_server(status=status, content_type=content_type, body=staticmethod(body)) as url:
+        result = invoke(["plan", "-w", str(ws), "--config", str(config)], WORKOS_BASE_URL=url)
+    assert result.exit_code == 3, result.output
+    assert f"HTTP {status}" in result.output
+    assert defaults.WORKOS_API_KEY not in result.output
+
+
+def _stytch_error_quoting_credentials(handler: BaseHTTPRequestHandler) -> bytes:
+    message = f"no project for {_basic_credentials(handler)}"
+    return json.dumps(
+        {"status_code": 400, "request_id": "r", "error_type": "x", "error_message": message}
+    ).encode()
+
+
+def _stytch_page_that_does_not_parse(handler: BaseHTTPRequestHandler) -> bytes:
+    # pydantic's own message for this would quote the input, secret and all.
+    org = {"organization_id": "o1", "client_secret": OIDC_SECRET}
+    meta = {"total": 1, "next_cursor": ""}
+    return json.dumps(
+        {"status_code": 200, "request_id": "r", "organizations": [org], "results_metadata": meta}
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "shown"),
+    [
+        (400, _stytch_error_quoting_credentials, "no project for"),
+        (200, _stytch_page_that_does_not_parse, "response did not parse: organizations.0."),
+    ],
+)
+def test_a_stytch_answer_quoting_secrets_never_prints_them(
+    tmp_path: Path, status: int, body: Any, shown: str
+) -> None:
+    with echo_server(status=status, content_type="application/json", body=staticmethod(body)) as url:
+        result = invoke(["export", "-w", str(tmp_path / "ws"), "--max-attempts", "1"], STYTCH_BASE_URL=url)
+    assert result.exit_code == 3, result.output
+    assert shown in result.output
+    for secret in (defaults.STYTCH_SECRET, OIDC_SECRET):
+        assert secret not in result.output
+
+
+def _json_error_quoting_the_request_body(handler: Any) -> bytes:
+    quoted = handler.request_body.decode()
+    return json.dumps({"message": f"cannot authenticate {quoted}", "code": "invalid_request"}).encode()
+
+
+def test_passwords_check_never_prints_the_password_or_key_a_server_quotes() -> None:
+    body = staticmethod(_json_error_quoting_the_request_body)
+    with echo_server(status=400, content_type="application/json", body=body) as url:
+        result = runner.invoke(
+            app,
+            ["passwords", "check", "ada@acme.example"],
+            env=cli_env(WORKOS_BASE_URL=url),
+            input="correct horse battery staple\n",
+        )
+    assert result.exit_code == 3, result.output
+    assert "cannot authenticate" in result.output
+    assert "correct horse" not in result.output and defaults.WORKOS_API_KEY not in result.output

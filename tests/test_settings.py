@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from stytch2workos.errors import ConfigError
-from stytch2workos.settings import stytch_credentials, workos_credentials, workspace_dir
+from stytch2workos.settings import secret_values, stytch_credentials, workos_credentials, workspace_dir
 
 STYTCH = {"STYTCH_PROJECT_ID": "project-test-abc", "STYTCH_SECRET": "secret-test-fake"}
 
@@ -48,3 +48,24 @@ def test_workspace_dir_precedence(tmp_path: Path) -> None:
     assert workspace_dir(None, {}, tmp_path) == tmp_path / "stytch2workos-workspace"
     assert workspace_dir(None, {"STYTCH2WORKOS_WORKSPACE": "w"}, tmp_path) == tmp_path / "w"
     assert workspace_dir("/abs/x", {"STYTCH2WORKOS_WORKSPACE": "w"}, tmp_path) == Path("/abs/x")
+
+
+def test_the_target_label_hides_url_credentials_and_short_keys() -> None:
+    env = {
+        "WORKOS_API_KEY": "sk_test_fake_key_1234",
+        "WORKOS_BASE_URL": "https://ops:hunter2@proxy.example:8443/",
+    }
+    assert workos_credentials(env).environment_label == "https://proxy.example:8443/ (staging/test key …1234)"
+    short = workos_credentials({"WORKOS_API_KEY": "sk_live_12345"})
+    assert "2345" not in short.environment_label and "production" in short.environment_label
+
+
+def test_secret_values_are_the_credentials_and_url_passwords() -> None:
+    env = {
+        **STYTCH,
+        "WORKOS_API_KEY": " sk_test_k ",
+        "STYTCH_BASE_URL": "http://user:pw-in-url@127.0.0.1:1",
+        "WORKOS_BASE_URL": "http://[::1",  # malformed: refused later, with its own message
+    }
+    assert secret_values(env) == ["secret-test-fake", "sk_test_k", "pw-in-url"]
+    assert secret_values({}) == []

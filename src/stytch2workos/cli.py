@@ -12,13 +12,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
 from . import console
-from .errors import Stytch2WorkOSError
-from .settings import workspace_dir
+from .errors import Stytch2WorkOSError, clip
+from .settings import secret_values, workspace_dir
 from .workspace import Workspace
 
 app = typer.Typer(
@@ -40,15 +40,17 @@ WorkspaceOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def handled(fn: F) -> F:
+def handled(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn the tool's errors into one clear line and an exit code; never a traceback."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         os.umask(0o077)  # everything the tool writes is owner-only
+        console.keep_secret(secret_values(os.environ))
         try:
             return fn(*args, **kwargs)
         except Stytch2WorkOSError as exc:
@@ -63,12 +65,12 @@ def handled(fn: F) -> F:
             if os.environ.get("STYTCH2WORKOS_DEBUG"):
                 raise
             console.error(
-                f"unexpected {type(exc).__name__}: {exc}. Nothing saved is lost; rerun to resume "
-                "(set STYTCH2WORKOS_DEBUG=1 for details)"
+                f"unexpected {type(exc).__name__}: {clip(str(exc))}. Nothing saved is lost; rerun to "
+                "resume (set STYTCH2WORKOS_DEBUG=1 for details)"
             )
             raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def open_workspace(flag: str | None) -> Workspace:

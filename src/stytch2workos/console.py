@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
@@ -24,8 +25,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .errors import redact
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
+# Values never to print, whatever message they turn up in (an SDK error quoting a request).
+_secrets: set[str] = set()
+
+
+def keep_secret(values: Iterable[str]) -> None:
+    """Remove these values (the credentials) from every message printed here."""
+    _secrets.update(value for value in values if value)
+
+
+def safe(message: str) -> str:
+    """``message`` with every value given to :func:`keep_secret` redacted."""
+    return redact(message, _secrets)
 
 
 class RichProgress:
@@ -75,20 +90,21 @@ class RichProgress:
             self._progress.update(task_id, total=done, completed=done)
 
     def note(self, message: str) -> None:
-        self._progress.console.print(f"[dim]{message}[/dim]")
+        # Library notes quote API errors: plain text, like error() and warn().
+        self._progress.console.print(f"[dim]{escape(safe(message))}[/dim]")
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(safe(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
 
 
 def error(message: str) -> None:
     # Messages are plain text: "[pacing] safety ..." must not be read as Rich markup.
-    err.print(f"[bold red]error:[/bold red] {escape(message)}")
+    err.print(f"[bold red]error:[/bold red] {escape(safe(message))}")
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {escape(message)}")
+    err.print(f"[yellow]warning:[/yellow] {escape(safe(message))}")
 
 
 def counts_table(title: str, rows: dict[str, int], key: str = "", value: str = "count") -> Table:

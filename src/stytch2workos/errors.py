@@ -15,7 +15,27 @@ ledger with a reason and the run goes on. These exceptions end a command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+REDACTED = "[redacted]"
+# Shorter values are not secrets worth the name, and replacing them would garble messages.
+_MIN_SECRET = 4
+MAX_MESSAGE = 300
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``[redacted]``."""
+    # Longest first, so a secret containing another is removed whole.
+    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """One line of at most ``limit`` characters: an API's message, not a page of HTML."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Stytch2WorkOSError(Exception):
@@ -52,6 +72,10 @@ class Failure:
     message: str
     request_id: str | None = None
     retry_after: float | None = None
+
+    def redacted(self, secrets: Iterable[str]) -> Failure:
+        """The same failure with ``secrets`` removed from its message (an API may echo a request)."""
+        return replace(self, message=redact(self.message, secrets))
 
     def describe(self) -> str:
         parts = [self.service]

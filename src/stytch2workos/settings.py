@@ -6,13 +6,19 @@ environment, never from argv (argv leaks through shell history and ``ps``).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 DEFAULT_WORKSPACE = "stytch2workos-workspace"
+SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY")
+BASE_URL_VARIABLES = ("STYTCH_BASE_URL", "WORKOS_BASE_URL")
+# Below this many characters a key's last four would give away too much of it.
+_SHOW_SUFFIX_FROM = 20
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,27 @@ class WorkOSCredentials:
     def environment_label(self) -> str:
         """What to show an operator about the target, without revealing the key."""
         kind = "production" if self.api_key.startswith("sk_live") else "staging/test"
-        where = self.base_url or "https://api.workos.com"
-        return f"{where} ({kind} key …{self.api_key[-4:]})"
+        where = without_userinfo(self.base_url or "https://api.workos.com")
+        suffix = f" …{self.api_key[-4:]}" if len(self.api_key) >= _SHOW_SUFFIX_FROM else ""
+        return f"{where} ({kind} key{suffix})"
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part (a proxy's credentials)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """Values in the environment that must never be printed: the credentials, URL passwords."""
+    values = [env.get(name, "").strip() for name in SECRET_VARIABLES]
+    for name in BASE_URL_VARIABLES:
+        # A malformed URL is refused with its own message later.
+        with contextlib.suppress(ValueError):
+            values.append(urlsplit(env.get(name, "").strip()).password or "")
+    return [value for value in values if value]
 
 
 def _required(env: Mapping[str, str], name: str, what: str) -> str:

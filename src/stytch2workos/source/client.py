@@ -21,7 +21,7 @@ import requests
 from stytch import B2BClient
 from stytch.core.response_base import StytchError
 
-from ..errors import AuthError, Failure, Retryable, ServiceError
+from ..errors import AuthError, Failure, Retryable, ServiceError, clip
 from ..pacing import DEFAULT_POLICY, Budget, Pacer, RetryPolicy, bucket_for, parse_retry_after
 from ..settings import StytchCredentials
 
@@ -84,6 +84,7 @@ class StytchSource:
         on_retry: Callable[[Retryable, float], None] | None = None,
     ) -> None:
         self._session = _RawSession(timeout)
+        self._secret = credentials.secret
         self._client = B2BClient(
             credentials.project_id,
             credentials.secret,
@@ -115,15 +116,16 @@ class StytchSource:
             try:
                 fn()
             except StytchError as exc:
-                raise _translate(exc, self._session.last()) from None
+                raise _translate(exc, self._session.last(), self._secret) from None
             except pydantic.ValidationError as exc:
-                raise ServiceError(
-                    Failure("Stytch", 200, "unexpected_response", f"response did not parse: {exc}")
-                ) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Retryable(Failure("Stytch", None, "network_error", _short(exc))) from None
+                # Never str(exc): pydantic quotes the input, and an SSO response holds secrets.
+                failure = Failure(
+                    "Stytch", 200, "unexpected_response", f"response did not parse: {_fields(exc)}"
+                )
+                raise ServiceError(failure) from None
             except requests.RequestException as exc:
-                raise Retryable(Failure("Stytch", None, "network_error", _short(exc))) from None
+                failure = Failure("Stytch", None, "network_error", clip(str(exc) or type(exc).__name__, 200))
+                raise Retryable(failure.redacted([self._secret])) from None
             response = self._session.last()
             if response is None:  # pragma: no cover - the SDK always goes through the session
                 raise ServiceError(Failure("Stytch", None, "no_response", "no response captured"))
@@ -183,12 +185,14 @@ class StytchSource:
         return dict(policy) if policy else None
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
+def _fields(exc: pydantic.ValidationError) -> str:
+    """Which fields failed and why, without the values (``str(exc)`` quotes the input)."""
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]]
+    more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    return "; ".join(problems) + more
 
 
-def _translate(exc: StytchError, response: requests.Response | None) -> Exception:
+def _translate(exc: StytchError, response: requests.Response | None, secret: str) -> Exception:
     details = exc.details
     status = int(details.status_code)
     retry_after = None
@@ -198,10 +202,10 @@ def _translate(exc: StytchError, response: requests.Response | None) -> Exceptio
         "Stytch",
         status,
         details.error_type,
-        details.error_message,
+        clip(details.error_message),
         details.request_id or None,
         retry_after,
-    )
+    ).redacted([secret])
     if status in RETRYABLE_STATUSES:
         return Retryable(failure)
     if status in (401, 403):

@@ -14,6 +14,7 @@ a write that succeeded but whose response was lost is recognised on retry.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from workos.organizations import OrganizationDomainData
 from workos.user_management import PasswordHashed
 
 from ..config import Pacing
-from ..errors import AuthError, Failure, Retryable, ServiceError
+from ..errors import AuthError, Failure, Retryable, ServiceError, clip
 from ..pacing import DEFAULT_POLICY, Budget, Pacer, RetryPolicy, TokenBucket, bucket_for
 from ..settings import WorkOSCredentials
 from ..transform.records import OrgRequest, UserRequest
@@ -64,14 +65,29 @@ def error_codes(exc: APIError) -> frozenset[str]:
 
 
 def failure_of(exc: APIError) -> Failure:
-    """What WorkOS said, including the first nested error code when there is one."""
+    """What WorkOS said, including the first nested error code when there is one.
+
+    The message is taken from a JSON error body only: for any other body the SDK's
+    message is the raw response text (a proxy's HTML page, or a debugging server
+    echoing the request and its Authorization header), which is never shown.
+    """
     code = exc.code or exc.error
     errors = exc.errors if isinstance(exc.errors, list) else []
     if errors and isinstance(errors[0], dict) and errors[0].get("code"):
         code = f"{code}:{errors[0]['code']}" if code else str(errors[0]["code"])
     retry_after = exc.retry_after if isinstance(exc, RateLimitExceededError) else None
-    message = exc.message if getattr(exc, "message", None) else (exc.error_description or "request failed")
-    return Failure("WorkOS", exc.status_code, code, str(message), exc.request_id, retry_after)
+    body = exc.response_json if isinstance(exc.response_json, dict) else None
+    if body is None:
+        message = "the response was not a WorkOS JSON error"
+    else:
+        text = body.get("message") or body.get("error_description") or body.get("error")
+        message = clip(str(text)) if text else "request failed"
+    return Failure("WorkOS", exc.status_code, code, message, exc.request_id, retry_after)
+
+
+def hash_secrets(password_hash: str) -> tuple[str, ...]:
+    """A hash string and its salt and digest fields, to keep out of any message WorkOS sends back."""
+    return (password_hash, *(part for part in re.split(r"[$,=]", password_hash) if len(part) >= 8))
 
 
 class Refused(ServiceError):
@@ -118,12 +134,27 @@ class WorkOSTarget:
             "general": bucket_for(Budget("general", pacing.general_per_60s, 60.0), pacing.safety),
         }
         self.pacer = Pacer(None, policy, sleep=sleep, on_retry=on_retry)
+        self._api_key = credentials.api_key
 
     def close(self) -> None:
         self.client.close()
 
-    def call(self, bucket: Bucket, fn: Callable[[], T]) -> T:
-        """Run one SDK call, paced under ``bucket`` and the general budget, retried."""
+    def failure(self, exc: WorkOSError, *secrets: str) -> Failure:
+        """What went wrong, with the API key and ``secrets`` (what the request sent) removed."""
+        if isinstance(exc, APIError):
+            failure = failure_of(exc)
+        else:
+            # "Connection failed: …", "Network error: …", an unparseable (cut-off) response.
+            code = "network_error" if isinstance(exc, WorkOSConnectionError | WorkOSTimeoutError) else None
+            failure = Failure("WorkOS", None, code or "transport_error", clip(str(exc)))
+        return failure.redacted((self._api_key, *secrets))
+
+    def call(self, bucket: Bucket, fn: Callable[[], T], secrets: tuple[str, ...] = ()) -> T:
+        """Run one SDK call, paced under ``bucket`` and the general budget, retried.
+
+        ``secrets`` are values the request carries that WorkOS must not see echoed
+        back into a message, the ledger or the terminal (a password hash).
+        """
         buckets = (
             [self._buckets["general"]]
             if bucket == "general"
@@ -133,19 +164,14 @@ class WorkOSTarget:
         def attempt() -> T:
             try:
                 return fn()
-            except RateLimitExceededError as exc:
-                raise Retryable(failure_of(exc)) from None
             except (AuthenticationError, AuthorizationError) as exc:
                 raise AuthError(_auth_failure(exc)) from None
             except APIError as exc:
-                if exc.status_code in RETRYABLE:
-                    raise Retryable(failure_of(exc)) from None
-                raise Refused(failure_of(exc), error_codes(exc)) from None
-            except (WorkOSConnectionError, WorkOSTimeoutError) as exc:
-                raise Retryable(Failure("WorkOS", None, "network_error", str(exc))) from None
+                if isinstance(exc, RateLimitExceededError) or exc.status_code in RETRYABLE:
+                    raise Retryable(self.failure(exc, *secrets)) from None
+                raise Refused(self.failure(exc, *secrets), error_codes(exc)) from None
             except WorkOSError as exc:
-                # "Network error: …" and unparseable responses (a dropped connection mid-body).
-                raise Retryable(Failure("WorkOS", None, "transport_error", str(exc))) from None
+                raise Retryable(self.failure(exc, *secrets)) from None
 
         return self.pacer.call(attempt, *buckets)
 
@@ -235,6 +261,7 @@ class WorkOSTarget:
     def ensure_user(self, req: UserRequest, password: PasswordHashed | None = None) -> Outcome:
         """Create the user, or return the existing user with the same email address."""
         um = self.client.user_management
+        secrets = hash_secrets(password.password_hash) if password is not None else ()
 
         def create(external_id: str | None) -> Any:
             return self.call(
@@ -248,6 +275,7 @@ class WorkOSTarget:
                     metadata=dict(req.metadata),
                     password=password,
                 ),
+                secrets,
             )
 
         try:
@@ -316,4 +344,4 @@ class WorkOSTarget:
     def set_password_hash(self, user_id: str, password_hash: str, hash_type: str) -> None:
         um = self.client.user_management
         hashed = PasswordHashed(password_hash=password_hash, password_hash_type=hash_type)
-        self.call("write", lambda: um.update_user(user_id, password=hashed))
+        self.call("write", lambda: um.update_user(user_id, password=hashed), hash_secrets(password_hash))

@@ -11,17 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workos._errors import (
-    APIError,
-    AuthenticationError,
-    RateLimitExceededError,
-    WorkOSConnectionError,
-    WorkOSError,
-    WorkOSTimeoutError,
-)
+from workos._errors import APIError, AuthenticationError, RateLimitExceededError, WorkOSError
 
-from ..errors import AuthError, Failure, Retryable, ServiceError
-from .client import RETRYABLE, WorkOSTarget, failure_of
+from ..errors import AuthError, Retryable, ServiceError
+from .client import RETRYABLE, WorkOSTarget
 
 # The steps WorkOS may ask for after it has verified the password.
 STEP_UPS = frozenset(
@@ -54,25 +47,22 @@ def check_password(target: WorkOSTarget, email: str, password: str) -> CheckResu
     def attempt() -> CheckResult:
         try:
             response = um.authenticate_with_password(email=email, password=password)
-        except RateLimitExceededError as exc:
-            raise Retryable(failure_of(exc)) from None
         except APIError as exc:
-            result = _classify(exc)
+            result = None if isinstance(exc, RateLimitExceededError) else _classify(exc)
             if result is not None:
                 return result
-            if exc.status_code in RETRYABLE:
-                raise Retryable(failure_of(exc)) from None
+            failure = target.failure(exc, password)
+            if isinstance(exc, RateLimitExceededError) or exc.status_code in RETRYABLE:
+                raise Retryable(failure) from None
             # A wrong client id or API key comes back as an OAuth-style 400 invalid_client.
             if isinstance(exc, AuthenticationError) or (exc.error or "") in (
                 "invalid_client",
                 "unauthorized_client",
             ):
-                raise AuthError(failure_of(exc)) from None
-            raise ServiceError(failure_of(exc)) from None
-        except (WorkOSConnectionError, WorkOSTimeoutError) as exc:
-            raise Retryable(Failure("WorkOS", None, "network_error", str(exc))) from None
+                raise AuthError(failure) from None
+            raise ServiceError(failure) from None
         except WorkOSError as exc:
-            raise Retryable(Failure("WorkOS", None, "transport_error", str(exc))) from None
+            raise Retryable(target.failure(exc, password)) from None
         return CheckResult(True, "signed_in", str(response.user.id))
 
     # One request: WorkOS's budget here (10 per minute per email) only matters to the
