@@ -18,6 +18,8 @@ from typer.testing import CliRunner, Result
 from helpers import OIDC_SECRET, cli_env, small_seed
 from stytch2workos.cli import app
 from stytch2workos.emulators import defaults
+from stytch2workos.emulators.delivery import stytch_scrypt_row, write_csv
+from stytch2workos.transform.passwords import ScryptParams
 
 runner = CliRunner()
 
@@ -190,3 +192,23 @@ def test_passwords_check_never_prints_the_password_or_key_a_server_quotes() -> N
     assert result.exit_code == 3, result.output
     assert "cannot authenticate" in result.output
     assert "correct horse" not in result.output and defaults.WORKOS_API_KEY not in result.output
+
+
+def test_passwords_apply_names_the_target_and_writes_nothing_without_a_yes(ws: Path, tmp_path: Path) -> None:
+    member = small_seed()["members"][0]["member_id"]
+    params = ScryptParams(n=16, r=8, p=1, key_length=32)
+    csv_file = tmp_path / "hashes.csv"
+    csv_file.write_text(
+        write_csv([stytch_scrypt_row(member, "pw", defaults.STYTCH_PROJECT_ID, n=16)], params)
+    )
+    assert invoke(["passwords", "load", str(csv_file), "-w", str(ws)]).exit_code == 0
+    proxy = "https://ops:proxy-pass@proxy.example"
+    for answer in ("n\n", ""):
+        result = runner.invoke(
+            app, ["passwords", "apply", "-w", str(ws)], env=cli_env(WORKOS_BASE_URL=proxy), input=answer
+        )
+        assert result.exit_code == 1, result.output
+        assert "Target: https://proxy.example (staging/test key …_key)" in result.output
+        assert "Set up to 1 password hashes on WorkOS users?" in result.output
+        assert "Nothing was written." in result.output
+        assert "proxy-pass" not in result.output

@@ -12,14 +12,20 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
+from rich.markup import escape
 
 from . import console
+from .config import MigrationConfig
 from .errors import Stytch2WorkOSError, clip
-from .settings import secret_values, workspace_dir
+from .pacing import RetryPolicy
+from .settings import WorkOSCredentials, secret_values, workspace_dir
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .target.client import WorkOSTarget
 
 app = typer.Typer(
     name="stytch2workos",
@@ -79,6 +85,28 @@ def open_workspace(flag: str | None) -> Workspace:
 
 def progress(json_mode: bool) -> console.RichProgress:
     return console.RichProgress(enabled=not json_mode and sys.stderr.isatty())
+
+
+def confirm_writes(creds: WorkOSCredentials, question: str, *notes: str) -> None:
+    """Name the WorkOS environment about to be written to and ask; anything but yes exits 1."""
+    console.err.print(f"Target: [bold]{escape(creds.environment_label)}[/bold]")
+    for note in notes:
+        console.err.print(note)
+    try:
+        confirmed = bool(typer.confirm(question, default=False, err=True))
+    except (typer.Abort, EOFError):
+        confirmed = False  # no answer (closed stdin, Ctrl-D) is not a yes
+    if not confirmed:
+        console.err.print("Nothing was written.")
+        raise typer.Exit(1)
+
+
+def workos_target(creds: WorkOSCredentials, config: MigrationConfig) -> WorkOSTarget:
+    """The WorkOS target under the config's pacing and attempt limit."""
+    # The WorkOS SDK takes a second to import: only the commands that talk to WorkOS pay for it.
+    from .target.client import WorkOSTarget
+
+    return WorkOSTarget(creds, config.pacing, policy=RetryPolicy(max_attempts=config.pacing.max_attempts))
 
 
 # Commands live in their own modules and register on `app`.

@@ -12,10 +12,9 @@ import typer
 from rich.table import Table
 
 from . import console
-from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
+from .cli import JsonOpt, WorkspaceOpt, app, confirm_writes, handled, open_workspace, progress, workos_target
 from .config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from .errors import ConfigError
-from .pacing import RetryPolicy
 from .plan import Plan, build_plan
 from .private_files import open_private_text
 from .settings import workos_credentials
@@ -65,15 +64,9 @@ def init(
     console.out.print(f"Wrote {path}: review \\[roles.map] before `stytch2workos plan`.")
 
 
-def retry_policy(config: MigrationConfig) -> RetryPolicy:
-    return RetryPolicy(max_attempts=config.pacing.max_attempts)
-
-
 def _make_plan(
     ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any
 ) -> tuple[Plan, MigrationConfig]:
-    # The WorkOS SDK takes a second to import: only the commands that talk to WorkOS pay for it.
-    from .target.client import WorkOSTarget
     from .target.importer import iter_people, scoped_organizations
     from .target.inventory import read_target
 
@@ -86,7 +79,7 @@ def _make_plan(
         if unknown:
             raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
     creds = workos_credentials(os.environ)
-    target = WorkOSTarget(creds, config.pacing, policy=retry_policy(config))
+    target = workos_target(creds, config)
     try:
         state = read_target(target, bar)
     finally:
@@ -167,18 +160,15 @@ def import_(
         if not yes:
             if not as_json:
                 _print_plan(the_plan, accept or [])
-            console.err.print(f"Target: [bold]{creds.environment_label}[/bold]")
-            console.err.print(
-                "Tip: pause WorkOS webhook endpoints during a bulk import to avoid an event flood."
+            confirm_writes(
+                creds,
+                "Write these changes to WorkOS?",
+                "Tip: pause WorkOS webhook endpoints during a bulk import to avoid an event flood.",
             )
-            if not _confirm("Write these changes to WorkOS?"):
-                console.err.print("Nothing was written.")
-                raise typer.Exit(1)
-        from .target.client import WorkOSTarget
         from .target.importer import ImportOptions, run_import
         from .target.passwords_source import password_lookup
 
-        target = WorkOSTarget(creds, cfg.pacing, policy=retry_policy(cfg))
+        target = workos_target(creds, cfg)
         try:
             with progress(as_json) as bar:
                 options = ImportOptions(frozenset(org) if org else None, retry_failed)
@@ -202,13 +192,6 @@ def import_(
             console.warn(f"… and {len(result.failures) - 20} more (stytch2workos import --json for all)")
     if result.failures:
         raise typer.Exit(1)
-
-
-def _confirm(question: str) -> bool:
-    try:
-        return bool(typer.confirm(question, default=False, err=True))
-    except (typer.Abort, EOFError):
-        return False  # no answer (closed stdin, Ctrl-D) is not a yes
 
 
 def _run_line(run: dict[str, dict[str, int]]) -> str:

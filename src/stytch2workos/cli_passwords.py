@@ -22,10 +22,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import console
-from .cli import JsonOpt, WorkspaceOpt, app, handled, open_workspace, progress
+from .cli import JsonOpt, WorkspaceOpt, app, confirm_writes, handled, open_workspace, progress, workos_target
 from .config import load_config
 from .errors import ConfigError, InputError, WorkspaceError
-from .pacing import RetryPolicy
 from .private_files import open_private_text
 from .settings import workos_credentials
 
@@ -238,7 +237,6 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     """Set the loaded hashes on users already in WorkOS (those imported before the load). Safe to rerun."""
-    from .target.client import WorkOSTarget
     from .target.passwords_apply import count_to_apply, run_apply
 
     with open_workspace(workspace) as ws:
@@ -248,16 +246,8 @@ def apply(
             raise WorkspaceError("no password hashes are loaded: run `stytch2workos passwords load` first")
         creds = workos_credentials(os.environ)
         if not yes:
-            console.err.print(f"Target: [bold]{creds.environment_label}[/bold]")
-            question = f"Set up to {todo:,} password hashes on WorkOS users?"
-            try:
-                confirmed = bool(typer.confirm(question, default=False, err=True))
-            except (click.exceptions.Abort, EOFError):
-                confirmed = False
-            if not confirmed:
-                console.err.print("Nothing was written.")
-                raise typer.Exit(1)
-        target = WorkOSTarget(creds, cfg.pacing, policy=RetryPolicy(max_attempts=cfg.pacing.max_attempts))
+            confirm_writes(creds, f"Set up to {todo:,} password hashes on WorkOS users?")
+        target = workos_target(creds, cfg)
         try:
             with progress(as_json) as bar:
                 result = run_apply(ws, target, cfg, retry_failed=retry_failed, progress=bar)
