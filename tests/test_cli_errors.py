@@ -212,3 +212,22 @@ def test_passwords_apply_names_the_target_and_writes_nothing_without_a_yes(ws: P
         assert "Set up to 1 password hashes on WorkOS users?" in result.output
         assert "Nothing was written." in result.output
         assert "proxy-pass" not in result.output
+
+
+def test_names_and_paths_are_printed_as_they_are_not_as_markup(tmp_path: Path) -> None:
+    seed = small_seed()
+    seed["organizations"][0]["organization_name"] = "[/oops] Acme [bold]:smile:"
+    seed["members"][0]["roles"] = [{"role_id": "[red]editor", "sources": []}]
+    data = tmp_path / "project.json"
+    data.write_text(json.dumps({"organizations": seed["organizations"], "members": seed["members"]}))
+    ws = tmp_path / "[b]ws"
+    result = invoke(
+        ["export", "-w", str(ws), "--from-json", str(data), "--json-out", str(tmp_path / "[i]x.json")]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "[/oops] Acme [bold]:smile:" in text and "[red]editor" in text and "[i]x.json" in text
+    for args in (["init"], ["mapping", "-o", str(tmp_path / "[u]map.csv")]):
+        result = invoke([*args, "-w", str(ws)])
+        assert result.exit_code == 0, result.output
+        assert "[b]ws" in result.output or "[u]map.csv" in result.output

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from . import console
 from .cli import app, handled
@@ -94,7 +95,7 @@ def emulate(
             written = write_project(project, out)
             written |= write_password_delivery(project, out, creds["STYTCH_PROJECT_ID"], seed=random_seed)
             for name, path in written.items():
-                console.err.print(f"wrote {name}: {path}")
+                console.err.print(f"wrote {name}: {escape(str(path))}")
     if workos_seed is not None:
         workos_app.service.load_seed(_load_json(workos_seed))
     for emulator in (stytch_app, workos_app):
@@ -115,7 +116,7 @@ def emulate(
     console.out.print(f"export STYTCH_BASE_URL={s_url}")
     console.out.print(f"export WORKOS_BASE_URL={w_url}")
     for name, value in creds.items():
-        console.out.print(f"export {name}={value}")
+        console.out.print(escape(f"export {name}={value}"))
     console.out.print(f"\nControl API: {s_url}/_emulator/stats and {w_url}/_emulator/stats. Ctrl-C stops.")
     with contextlib.suppress(KeyboardInterrupt):
         serve_forever([(stytch_app, s_sock), (workos_app, w_sock)])

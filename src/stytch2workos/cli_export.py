@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import console
@@ -120,11 +121,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("organization")
     table.add_column("members", justify="right")
     for org in orgs[:10]:
-        table.add_row(org["name"], f"{org['members']:,}")
+        table.add_row(escape(org["name"]), f"{org['members']:,}")
     console.out.print(table)
     if summary["changes_since_previous"]:
         console.out.print(
             console.counts_table("Changes since previous snapshot", summary["changes_since_previous"])
         )
     if "json_out" in summary:
-        console.out.print(f"Wrote {summary['json_out']['path']}")
+        console.out.print(f"Wrote {escape(summary['json_out']['path'])}")

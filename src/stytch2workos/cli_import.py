@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from . import console
@@ -61,7 +62,7 @@ def init(
                 counts.setdefault(str(role.get("role_id")), 0)
         with open_private_text(path) as out:
             out.write(render_config(counts, descriptions))
-    console.out.print(f"Wrote {path}: review \\[roles.map] before `stytch2workos plan`.")
+    console.out.print(f"Wrote {escape(str(path))}: review \\[roles.map] before `stytch2workos plan`.")
 
 
 def _make_plan(
@@ -105,9 +106,11 @@ def _print_plan(plan: Plan, accepted: list[str]) -> None:
     for problem in plan.problems:
         colour = {"blocking": "red", "warning": "yellow", "info": "dim"}[problem.severity]
         flag = " (accepted)" if problem.code in accepted else ""
+        examples = f"; e.g. {', '.join(problem.examples)}" if problem.examples else ""
+        # Examples are emails, role ids and organization names: text from the data, not markup.
         console.out.print(
-            f"[{colour}]{problem.severity}{flag}[/{colour}] {problem.code}: {problem.message} — {problem.count:,}"
-            + (f"; e.g. {', '.join(problem.examples)}" if problem.examples else "")
+            f"[{colour}]{problem.severity}{flag}[/{colour}] "
+            + escape(f"{problem.code}: {problem.message} — {problem.count:,}{examples}")
         )
 
 
@@ -234,4 +237,4 @@ def mapping(
             writer = csv.DictWriter(out, fieldnames=list(ID_MAP_COLUMNS))
             writer.writeheader()
             writer.writerows(rows)
-    console.out.print(f"Wrote {len(rows):,} rows to {output}")
+    console.out.print(f"Wrote {len(rows):,} rows to {escape(str(output))}")

@@ -296,13 +296,13 @@ def check(
     if as_json:
         console.print_json({"email": email, "accepted": result.accepted, "outcome": result.outcome})
     elif result.accepted and result.outcome == "signed_in":
-        console.out.print(f"[green]accepted[/green]: WorkOS signed {email} in with this password.")
+        console.out.print(f"[green]accepted[/green]: WorkOS signed {escape(email)} in with this password.")
     elif result.accepted:
         console.out.print(
             f"[green]accepted[/green]: the password is right; WorkOS then asks for a further step "
             f"({result.outcome})."
         )
     else:
-        console.out.print(f"[red]rejected[/red]: WorkOS does not accept this password for {email}.")
+        console.out.print(f"[red]rejected[/red]: WorkOS does not accept this password for {escape(email)}.")
     if not result.accepted:
         raise typer.Exit(1)

@@ -27,8 +27,9 @@ from rich.table import Table
 
 from .errors import redact
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+# No highlighting or :emoji: codes: names from the data are printed as they are.
+err = Console(stderr=True, highlight=False, emoji=False)
+out = Console(highlight=False, emoji=False)
 # Values never to print, whatever message they turn up in (an SDK error quoting a request).
 _secrets: set[str] = set()
 
@@ -112,5 +113,5 @@ def counts_table(title: str, rows: dict[str, int], key: str = "", value: str = "
     table.add_column(key)
     table.add_column(value, justify="right")
     for k, v in rows.items():
-        table.add_row(k, f"{v:,}")
+        table.add_row(escape(k), f"{v:,}")
     return table
