@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -18,6 +18,7 @@ from .config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from .errors import ConfigError
 from .plan import Plan, build_plan
 from .private_files import open_private_text
+from .progress import Progress
 from .settings import workos_credentials
 from .target.ledger import ID_MAP_COLUMNS, id_map
 from .workspace import Workspace
@@ -66,7 +67,7 @@ def init(
 
 
 def _make_plan(
-    ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Any
+    ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Progress
 ) -> tuple[Plan, MigrationConfig]:
     from .target.importer import iter_people, scoped_organizations
     from .target.inventory import read_target

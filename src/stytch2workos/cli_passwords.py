@@ -184,7 +184,6 @@ def load(
     from .passwords_report import write_load_reports
     from .source.delivery import MAGIC
     from .source.passwords_load import load_hashes
-    from .transform.passwords import PickRule
 
     if key is None and (private_key is not None or iterations is not None):
         raise ConfigError("--private-key and --iterations are for an encrypted file: pass --key too")
@@ -210,9 +209,8 @@ def load(
             source = "decrypted csv"
         if write_decrypted is not None:
             lines = _tee(lines, write_decrypted)
-        rule: PickRule = cfg.password_rule  # type: ignore[assignment]
         with progress(as_json) as bar:
-            result = load_hashes(ws, lines, rule, source=source, progress=bar)
+            result = load_hashes(ws, lines, cfg.password_rule, source=source, progress=bar)
         summary = result.to_json()
         files = write_load_reports(ws, summary)
     if as_json:

@@ -12,15 +12,20 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
+from .transform.passwords import PICK_RULES, PickRule
 
 CONFIG_NAME = "migration.toml"
 
 StatusPolicy = Literal["invite", "import", "skip"]
 DomainState = Literal["pending", "verified"]
 OrgExternalId = Literal["organization_id", "organization_external_id"]
+STATUS_POLICIES: tuple[StatusPolicy, ...] = ("invite", "import", "skip")
+DOMAIN_STATES: tuple[DomainState, ...] = ("pending", "verified")
+ORG_EXTERNAL_IDS: tuple[OrgExternalId, ...] = ("organization_id", "organization_external_id")
+Choice = TypeVar("Choice", bound=str)
 
 DEFAULT_ROLE_MAP: dict[str, str] = {"stytch_admin": "admin", "stytch_member": "member"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -49,7 +54,7 @@ class MigrationConfig:
     multiple_roles: bool = True
     invited: StatusPolicy = "invite"
     pending: StatusPolicy = "invite"
-    password_rule: str = "most_recent"
+    password_rule: PickRule = "most_recent"
     pacing: Pacing = field(default_factory=Pacing)
 
     @property
@@ -78,11 +83,13 @@ _INT_PACING = ("writes_per_10s", "reads_per_10s", "general_per_60s", "concurrenc
 _FLOAT_PACING = ("safety", "timeout")
 
 
-def _choice(section: Mapping[str, Any], name: str, key: str, allowed: tuple[str, ...], default: str) -> str:
+def _choice(
+    section: Mapping[str, Any], name: str, key: str, allowed: tuple[Choice, ...], default: Choice
+) -> Choice:
     value = section.get(key, default)
     if value not in allowed:
         raise ConfigError(f"[{name}] {key} must be one of {', '.join(allowed)}; got {value!r}")
-    return str(value)
+    return allowed[allowed.index(value)]
 
 
 def _flag(section: Mapping[str, Any], name: str, key: str, default: bool) -> bool:
@@ -141,28 +148,15 @@ def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
             raise ConfigError(
                 f"[roles.map] {role_id} = {slug!r}: a WorkOS slug is lower-case a-z, 0-9, _ and -"
             )
-    policies = ("invite", "import", "skip")
     return MigrationConfig(
-        org_external_id=_choice(
-            orgs,
-            "organizations",
-            "external_id",
-            ("organization_id", "organization_external_id"),
-            "organization_id",
-        ),  # type: ignore[arg-type]
-        domain_state=_choice(orgs, "organizations", "domain_state", ("pending", "verified"), "pending"),  # type: ignore[arg-type]
+        org_external_id=_choice(orgs, "organizations", "external_id", ORG_EXTERNAL_IDS, "organization_id"),
+        domain_state=_choice(orgs, "organizations", "domain_state", DOMAIN_STATES, "pending"),
         role_map=tuple((str(k), str(v)) for k, v in role_map.items()),
         explicit_roles_only=_flag(roles, "roles", "explicit_only", False),
         multiple_roles=_flag(roles, "roles", "multiple", True),
-        invited=_choice(statuses, "statuses", "invited", policies, "invite"),  # type: ignore[arg-type]
-        pending=_choice(statuses, "statuses", "pending", policies, "invite"),  # type: ignore[arg-type]
-        password_rule=_choice(
-            passwords,
-            "passwords",
-            "conflict_rule",
-            ("most_recent", "first_org", "active_first"),
-            "most_recent",
-        ),
+        invited=_choice(statuses, "statuses", "invited", STATUS_POLICIES, "invite"),
+        pending=_choice(statuses, "statuses", "pending", STATUS_POLICIES, "invite"),
+        password_rule=_choice(passwords, "passwords", "conflict_rule", PICK_RULES, "most_recent"),
         pacing=_pacing(_section(data, "pacing")),
     )
 

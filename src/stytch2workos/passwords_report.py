@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ RESETS_FILE = "password-resets.csv"
 PROBLEMS_FILE = "password-problems.csv"
 
 
-def _conflict_rows(ws: Workspace, snapshot: int) -> Any:
+def _conflict_rows(ws: Workspace, snapshot: int) -> sqlite3.Cursor:
     return ws.db.execute(
         "SELECT m.email, o.name, m.organization_id, s.member_id, ("
         "  SELECT GROUP_CONCAT(COALESCE(o2.name, m2.organization_id), '; ') FROM password_hashes x "
@@ -42,7 +44,7 @@ def _conflict_rows(ws: Workspace, snapshot: int) -> Any:
     )
 
 
-def _problem_rows(ws: Workspace) -> Any:
+def _problem_rows(ws: Workspace) -> sqlite3.Cursor:
     return ws.db.execute(
         "SELECT line_no, member_id, status, code, reason FROM password_hashes "
         "WHERE status IN ('refused', 'unmatched', 'skipped') "
@@ -51,7 +53,7 @@ def _problem_rows(ws: Workspace) -> Any:
     )
 
 
-def _write_csv(path: Path, header: list[str], rows: Any) -> None:
+def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
     with open_private_text(path) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)

@@ -57,10 +57,10 @@ class _RawSession(requests.Session):
         self.timeout = timeout
         self._local = threading.local()
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         self._local.response = None
-        response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+        response = super().request(method, url, *args, **kwargs)
         self._local.response = response
         return response
 

@@ -13,14 +13,15 @@ a write that succeeded but whose response was lost is recognised on retry.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
-from workos import WorkOSClient
+from workos import SyncPage, WorkOSClient
 from workos._errors import (
     APIError,
     AuthenticationError,
@@ -30,10 +31,11 @@ from workos._errors import (
     WorkOSError,
     WorkOSTimeoutError,
 )
+from workos._types import Deserializable
 from workos.common.models.organization_domain_data_state import OrganizationDomainDataState
-from workos.organization_membership import RoleMultiple, RoleSingle
-from workos.organizations import OrganizationDomainData
-from workos.user_management import PasswordHashed
+from workos.organization_membership import RoleMultiple, RoleSingle, UserOrganizationMembership
+from workos.organizations import Organization, OrganizationDomainData
+from workos.user_management import PasswordHashed, User, UserCreateResponse
 
 from ..config import Pacing
 from ..errors import AuthError, Failure, Retryable, ServiceError, clip
@@ -42,6 +44,7 @@ from ..settings import WorkOSCredentials
 from ..transform.records import OrgRequest, UserRequest
 
 T = TypeVar("T")
+Item = TypeVar("Item", bound=Deserializable)
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 Bucket = Literal["write", "read", "general"]
 DEFAULT_PACING = Pacing()
@@ -181,21 +184,21 @@ class WorkOSTarget:
         roles = self.call("general", lambda: self.client.authorization.list_environment_roles())
         return {r.slug for r in roles.data}
 
-    def iter_pages(self, bucket: Bucket, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+    def iter_pages(self, bucket: Bucket, fetch: Callable[[str | None], SyncPage[Item]]) -> Iterator[Item]:
         """Every item of a paginated list, following ``after`` cursors."""
         after: str | None = None
         while True:
-            page = self.call(bucket, lambda cursor=after: fetch(cursor))  # type: ignore[misc]
+            page = self.call(bucket, functools.partial(fetch, after))
             yield from page.data
             after = page.list_metadata.after
             if not after or not page.data:
                 return
 
-    def all_organizations(self) -> Iterator[Any]:
+    def all_organizations(self) -> Iterator[Organization]:
         orgs = self.client.organizations
         return self.iter_pages("general", lambda a: orgs.list_organizations(limit=100, after=a, order="asc"))
 
-    def all_users(self) -> Iterator[Any]:
+    def all_users(self) -> Iterator[User]:
         um = self.client.user_management
         return self.iter_pages("read", lambda a: um.list_users(limit=100, after=a, order="asc"))
 
@@ -203,7 +206,7 @@ class WorkOSTarget:
         page = self.call("read", lambda: self.client.user_management.list_users(email=email, limit=1))
         return str(page.data[0].id) if page.data else None
 
-    def find_membership(self, user_id: str, organization_id: str) -> Any | None:
+    def find_membership(self, user_id: str, organization_id: str) -> UserOrganizationMembership | None:
         oms = self.client.organization_membership
         page = self.call(
             "read",
@@ -263,7 +266,7 @@ class WorkOSTarget:
         um = self.client.user_management
         secrets = hash_secrets(password.password_hash) if password is not None else ()
 
-        def create(external_id: str | None) -> Any:
+        def create(external_id: str | None) -> UserCreateResponse:
             return self.call(
                 "write",
                 lambda: um.create_user(
