@@ -45,6 +45,10 @@ WorkspaceOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="migration.toml to use (default: the workspace's).")
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts, CI).")]
 
 P = ParamSpec("P")
 R = TypeVar("R")

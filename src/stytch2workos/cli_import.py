@@ -13,7 +13,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import console
-from .cli import JsonOpt, WorkspaceOpt, app, confirm_writes, handled, open_workspace, progress, workos_target
+from .cli import (
+    ConfigOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    YesOpt,
+    app,
+    confirm_writes,
+    handled,
+    open_workspace,
+    progress,
+    workos_target,
+)
 from .config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from .errors import ConfigError
 from .plan import Plan, build_plan
@@ -29,9 +40,6 @@ OrgOpt = Annotated[
 AcceptOpt = Annotated[
     list[str] | None,
     typer.Option("--accept", help="Proceed despite a blocking problem with this code (repeatable)."),
-]
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="migration.toml to use (default: the workspace's).")
 ]
 
 
@@ -142,9 +150,7 @@ def import_(
     org: OrgOpt = None,
     accept: AcceptOpt = None,
     config: ConfigOpt = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts, CI).")
-    ] = False,
+    yes: YesOpt = False,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Retry records that failed before.")
     ] = False,

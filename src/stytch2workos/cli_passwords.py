@@ -22,7 +22,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import console
-from .cli import JsonOpt, WorkspaceOpt, app, confirm_writes, handled, open_workspace, progress, workos_target
+from .cli import (
+    ConfigOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    YesOpt,
+    app,
+    confirm_writes,
+    handled,
+    open_workspace,
+    progress,
+    workos_target,
+)
 from .config import load_config
 from .errors import ConfigError, InputError, WorkspaceError
 from .private_files import open_private_text
@@ -35,9 +46,6 @@ passwords_app = typer.Typer(
 )
 app.add_typer(passwords_app, name="passwords")
 
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="migration.toml to use (default: the workspace's).")
-]
 # Refusals that describe the data, not a defect in the file: expected in a real export.
 EXPECTED_REFUSALS = frozenset({"unsupported_algorithm"})
 
@@ -226,9 +234,7 @@ def load(
 def apply(
     workspace: WorkspaceOpt = None,
     config: ConfigOpt = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts, CI).")
-    ] = False,
+    yes: YesOpt = False,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Retry hashes WorkOS refused before.")
     ] = False,
