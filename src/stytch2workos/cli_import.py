@@ -89,11 +89,8 @@ def _make_plan(
         if unknown:
             raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
     creds = workos_credentials(os.environ)
-    target = workos_target(creds, config)
-    try:
+    with workos_target(creds, config) as target:
         state = read_target(target, bar)
-    finally:
-        target.close()
     plan = build_plan(org_rows, iter_people(ws, snapshot, config, scope), config, state)
     with open_private_text(ws.path / "plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
@@ -178,13 +175,9 @@ def import_(
         from .target.importer import ImportOptions, run_import
         from .target.passwords_source import password_lookup
 
-        target = workos_target(creds, cfg)
-        try:
-            with progress(as_json) as bar:
-                options = ImportOptions(frozenset(org) if org else None, retry_failed)
-                result = run_import(ws, target, cfg, options, bar, password_lookup(ws, cfg))
-        finally:
-            target.close()
+        options = ImportOptions(frozenset(org) if org else None, retry_failed)
+        with workos_target(creds, cfg) as target, progress(as_json) as bar:
+            result = run_import(ws, target, cfg, options, bar, password_lookup(ws))
     summary = {
         "ledger": result.counts,
         "run": result.run,

@@ -251,12 +251,8 @@ def apply(
         creds = workos_credentials(os.environ)
         if not yes:
             confirm_writes(creds, f"Set up to {todo:,} password hashes on WorkOS users?")
-        target = workos_target(creds, cfg)
-        try:
-            with progress(as_json) as bar:
-                result = run_apply(ws, target, cfg, retry_failed=retry_failed, progress=bar)
-        finally:
-            target.close()
+        with workos_target(creds, cfg) as target, progress(as_json) as bar:
+            result = run_apply(ws, target, cfg, retry_failed=retry_failed, progress=bar)
     summary = result.to_json()
     if as_json:
         console.print_json(summary)
@@ -292,11 +288,8 @@ def check(
     password = read_secret(f"Password for {email}")
     if not password:
         raise InputError("the password is empty")
-    target = WorkOSTarget(creds)
-    try:
+    with WorkOSTarget(creds) as target:
         result = check_password(target, email, password)
-    finally:
-        target.close()
     if as_json:
         console.print_json({"email": email, "accepted": result.accepted, "outcome": result.outcome})
     elif result.accepted and result.outcome == "signed_in":

@@ -142,6 +142,12 @@ class WorkOSTarget:
     def close(self) -> None:
         self.client.close()
 
+    def __enter__(self) -> WorkOSTarget:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def failure(self, exc: WorkOSError, *secrets: str) -> Failure:
         """What went wrong, with the API key and ``secrets`` (what the request sent) removed."""
         if isinstance(exc, APIError):

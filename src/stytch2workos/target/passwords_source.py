@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from ..config import MigrationConfig
 from ..workspace import Workspace
 from .ledger import Ledger
 
@@ -19,9 +18,12 @@ WITH_USER = "with_user"  # sent in the create-user request
 UPDATED = "update_user"  # set later by ``passwords apply``
 
 
-def password_lookup(ws: Workspace, config: MigrationConfig) -> Callable[[str], tuple[str, str] | None]:
-    """email key → (WorkOS hash string, hash type) for the hash selected for that person."""
-    del config  # the choice between a person's hashes was made when they were loaded
+def password_lookup(ws: Workspace) -> Callable[[str], tuple[str, str] | None]:
+    """email key → (WorkOS hash string, hash type) for the hash selected for that person.
+
+    The choice between a person's hashes (``[passwords] conflict_rule``) was made when
+    they were loaded.
+    """
 
     def lookup(key: str) -> tuple[str, str] | None:
         with ws.lock:
