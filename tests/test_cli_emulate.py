@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from stytch import B2BClient
@@ -89,9 +90,15 @@ def test_serves_a_generated_project_with_the_given_settings() -> None:
         (["--faults", "route=*,error_rate=2"], "error_rate must be between 0 and 1"),
         (["--faults", "nonsense"], "is not key=value"),
         (["--seed", "/nonexistent/seed.json"], "cannot read"),
+        (["--seed", "{bad_seed}"], "is not a usable stytch seed: unknown seed key(s): bogus"),
+        (["--workos-seed", "{bad_seed}"], "is not a usable workos seed"),
+        (["--generate", "--orgs", "1", "--members", "2", "--out", "{bad_seed}/out"], "cannot write to"),
     ],
 )
-def test_bad_options_are_clear_errors(args: list[str], message: str) -> None:
+def test_bad_options_are_clear_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    bad_seed = tmp_path / "seed.json"
+    bad_seed.write_text('{"bogus": 1}')
+    args = [arg.format(bad_seed=bad_seed) for arg in args]
     proc = subprocess.run(
         [sys.executable, "-m", "stytch2workos", "emulate", "--stytch-port", "0", "--workos-port", "0", *args],
         env=cli_env(),

@@ -239,6 +239,9 @@ def test_reset_restores_default_roles(workos_client: WorkOSClient, workos_emu) -
         {"organization_memberships": [{"user_id": "user_x", "organization_id": "org_x"}]},
         {"users": [{"email": "a@x.dev"}, {"email": "A@x.dev"}]},
         {"organizations": [{"external_id": "no-name"}]},
+        {"organizations": "not a list"},
+        {"organization_roles": ["not", "an", "object"]},
+        {"userz": []},
     ],
 )
 def test_bad_seeds_are_refused(workos_emu, seed: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from . import console
 from .cli import app, handled
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, OutputError
+
+if TYPE_CHECKING:
+    from .emulators.app import EmulatorApp
 
 
 def _load_json(path: Path) -> dict[str, Any]:
@@ -25,6 +28,13 @@ def _load_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path} must hold a JSON object")
     return data
+
+
+def _seed(emulator: EmulatorApp, path: Path) -> None:
+    try:
+        emulator.service.load_seed(_load_json(path))
+    except (ValueError, TypeError, KeyError) as exc:  # what the control API answers 400 for
+        raise InputError(f"{path} is not a usable {emulator.service.name} seed: {exc}") from None
 
 
 @app.command()
@@ -83,7 +93,7 @@ def emulate(
     stytch_app = stytch.create_app(project_id=creds["STYTCH_PROJECT_ID"], secret=creds["STYTCH_SECRET"])
     workos_app = workos.create_app(api_key=creds["WORKOS_API_KEY"], client_id=creds["WORKOS_CLIENT_ID"])
     if seed is not None:
-        stytch_app.service.load_seed(_load_json(seed))
+        _seed(stytch_app, seed)
     if generate:
         from .emulators.generate import generate_project, write_project
 
@@ -92,12 +102,15 @@ def emulate(
         if out is not None:
             from .emulators.generate_passwords import write_password_delivery
 
-            written = write_project(project, out)
-            written |= write_password_delivery(project, out, creds["STYTCH_PROJECT_ID"], seed=random_seed)
+            try:
+                written = write_project(project, out)
+                written |= write_password_delivery(project, out, creds["STYTCH_PROJECT_ID"], seed=random_seed)
+            except OSError as exc:  # the directory itself (files are OutputErrors already)
+                raise OutputError(f"cannot write to {out}: {exc.strerror}") from None
             for name, path in written.items():
                 console.err.print(f"wrote {name}: {escape(str(path))}")
     if workos_seed is not None:
-        workos_app.service.load_seed(_load_json(workos_seed))
+        _seed(workos_app, workos_seed)
     for emulator in (stytch_app, workos_app):
         emulator.limiter.set_mode(rate_limits)
         if latency_ms:

@@ -189,8 +189,35 @@ def _connection(state: State, data: dict[str, Any]) -> Connection:
     return c
 
 
+_LISTS = (
+    "roles",
+    "organizations",
+    "users",
+    "organization_memberships",
+    "invitations",
+    "auth_factors",
+    "connections",
+    "portal_links",
+)
+_OBJECTS = ("settings", "organization_roles")
+
+
+def _check_shape(seed: dict[str, Any]) -> None:
+    unknown = set(seed) - {*_LISTS, *_OBJECTS}
+    if unknown:
+        raise ValueError(f"unknown seed key(s): {', '.join(sorted(unknown))}")
+    for key in _LISTS:
+        value = seed.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise ValueError(f"{key} must be a list of objects")
+    for key in _OBJECTS:
+        if not isinstance(seed.get(key) or {}, dict):
+            raise ValueError(f"{key} must be an object")
+
+
 def load_seed(state: State, seed: dict[str, Any]) -> None:
     """Add the seed's objects to ``state`` (objects with a known id are replaced)."""
+    _check_shape(seed)
     settings = seed.get("settings") or {}
     for name in ("multiple_roles", "require_email_verification"):
         if name in settings:
