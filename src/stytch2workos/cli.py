@@ -1,8 +1,9 @@
 """Command line: flags → settings → library call; progress, tables and exit codes.
 
-Exit codes: 0 done; 1 done, but some records failed or need attention;
-2 bad usage, configuration, input file or workspace; 3 an API refused us
-(credentials, a fatal error, or retries ran out); 130 interrupted (rerun to resume).
+Exit codes: 0 done; 1 done, but some records failed or need attention, or a plan
+with blocking problems; 2 bad usage, configuration, input file, output path or
+workspace; 3 an API refused us (credentials, a fatal error, or retries ran out);
+130 interrupted (rerun to resume).
 """
 
 from __future__ import annotations
