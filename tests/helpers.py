@@ -64,6 +64,17 @@ def start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+# The one public sample of Stytch's password-hash export, byte for byte (FusionAuth's Stytch data).
+STYTCH_EXPORT_SAMPLE = """scrypt hash parameters,,,,
+scryptCostParameter,1 << 15,,,
+scryptRParameter,8,,,
+scryptPParameter,1,,,
+scryptKeyLengthParamenter,32,,,
+,,,,
+id,hash,salt,hash_method,project_id
+user-test-c1be12e4-fc61-4e7a-8831-0fc14cb87b65,8dg6AaIWPfcLTQU7lb4H-CI49dHeqaBXfFE1ogb2qRQ=,zKia-0BdIFKCzWbzXbj3qrhBnbiWNg==,scrypt,project-test-36510638-652a-4d3d-9a94-f0a7106582fc
+"""
+
 OIDC_SECRET = "oidc-client-secret-FAKE-do-not-print"
 SAML_KEY = "-----BEGIN PRIVATE KEY-----\nFAKE-SAML-KEY-do-not-print\n-----END PRIVATE KEY-----"
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from helpers import STYTCH_EXPORT_SAMPLE
 from stytch2workos.emulators.delivery import (
     encrypt_enc,
     generate_keypair,
@@ -44,15 +45,7 @@ from stytch2workos.transform.passwords import ScryptParams
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
 
-SAMPLE_CSV = """scrypt hash parameters,,,,
-scryptCostParameter,1 << 15,,,
-scryptRParameter,8,,,
-scryptPParameter,1,,,
-scryptKeyLengthParamenter,32,,,
-,,,,
-id,hash,salt,hash_method,project_id
-user-test-c1be12e4-fc61-4e7a-8831-0fc14cb87b65,8dg6AaIWPfcLTQU7lb4H-CI49dHeqaBXfFE1ogb2qRQ=,zKia-0BdIFKCzWbzXbj3qrhBnbiWNg==,scrypt,project-test-36510638-652a-4d3d-9a94-f0a7106582fc
-"""
+SAMPLE_CSV = STYTCH_EXPORT_SAMPLE
 SAMPLE_LINES = SAMPLE_CSV.splitlines()
 PASSPHRASE = b"not-a-real-passphrase"
 

@@ -7,20 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers import STYTCH_EXPORT_SAMPLE
 from stytch2workos.emulators.delivery import stytch_scrypt_row, write_csv
 from stytch2workos.source.hashcsv import HashCsvFormatError, RowError, read_params_and_rows
 from stytch2workos.transform.passwords import ParsedRow, ScryptParams
 
-# The public sample of Stytch's export, byte for byte (FusionAuth's Stytch data).
-SAMPLE = """scrypt hash parameters,,,,
-scryptCostParameter,1 << 15,,,
-scryptRParameter,8,,,
-scryptPParameter,1,,,
-scryptKeyLengthParamenter,32,,,
-,,,,
-id,hash,salt,hash_method,project_id
-user-test-c1be12e4-fc61-4e7a-8831-0fc14cb87b65,8dg6AaIWPfcLTQU7lb4H-CI49dHeqaBXfFE1ogb2qRQ=,zKia-0BdIFKCzWbzXbj3qrhBnbiWNg==,scrypt,project-test-36510638-652a-4d3d-9a94-f0a7106582fc
-"""
+SAMPLE = STYTCH_EXPORT_SAMPLE
 SAMPLE_ROW = ParsedRow(
     "user-test-c1be12e4-fc61-4e7a-8831-0fc14cb87b65",
     "8dg6AaIWPfcLTQU7lb4H-CI49dHeqaBXfFE1ogb2qRQ=",
