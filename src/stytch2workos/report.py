@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .workspace import Workspace
@@ -15,32 +16,21 @@ def snapshot_summary(ws: Workspace, snapshot: int) -> dict[str, Any]:
     """Counts by organization, status, role and auth method; no secrets, no emails."""
     p = (snapshot,)
     by_status = _pairs(ws, "SELECT status, COUNT(*) FROM members WHERE snapshot_id = ? GROUP BY 1", p)
-    by_role = _pairs(
-        ws,
-        "SELECT json_extract(r.value, '$.role_id'), COUNT(*) FROM members m, json_each(m.raw, '$.roles') r "
-        "WHERE m.snapshot_id = ? GROUP BY 1 ORDER BY 2 DESC",
-        p,
-    )
-    methods = ws.db.execute(
-        "SELECT "
-        "SUM(json_extract(raw, '$.member_password_id') != ''), "
-        "SUM(json_array_length(raw, '$.sso_registrations') > 0), "
-        "SUM(json_array_length(raw, '$.oauth_registrations') > 0), "
-        "SUM(json_extract(raw, '$.totp_registration_id') != ''), "
-        "SUM(json_extract(raw, '$.mfa_phone_number') != '') "
-        "FROM members WHERE snapshot_id = ? AND status != 'deleted'",
-        p,
-    ).fetchone()
-    by_auth = dict(
-        zip(("password", "sso", "oauth", "totp_mfa", "sms_mfa"), (int(v or 0) for v in methods), strict=True)
-    )
-    by_provider = _pairs(
-        ws,
-        "SELECT json_extract(o.value, '$.provider_type'), COUNT(*) FROM members m, "
-        "json_each(m.raw, '$.oauth_registrations') o WHERE m.snapshot_id = ? AND m.status != 'deleted' "
-        "GROUP BY 1",
-        p,
-    )
+    tags: Counter[str] = Counter()
+    for status, row_facets in ws.db.execute("SELECT status, facets FROM members WHERE snapshot_id = ?", p):
+        for tag in row_facets.split():
+            # Roles count every member; sign-in methods only those who can still sign in.
+            if tag.startswith("role:") or status != "deleted":
+                tags[tag] += 1
+
+    def group(prefix: str) -> dict[str, int]:
+        found = {t[len(prefix) :]: n for t, n in tags.most_common() if t.startswith(prefix)}
+        return found
+
+    by_role = group("role:")
+    methods = group("auth:")
+    by_auth = {m: methods.get(m, 0) for m in ("password", "sso", "oauth", "totp_mfa", "sms_mfa")}
+    by_provider = group("oauth:")
     per_org = [
         {"organization_id": oid, "name": name, "members": int(n)}
         for oid, name, n in ws.db.execute(

@@ -170,7 +170,7 @@ def load_json_file(
     path: Path,
     refresh: bool = False,
     progress: Progress | None = None,
-    batch: int = 5000,
+    batch: int = 20000,
 ) -> ExportResult:
     """Load a ``{"organizations", "members"}`` file into a snapshot, streaming.
 
@@ -182,19 +182,24 @@ def load_json_file(
     if not active:
         return ExportResult(snapshot, resumed=False, already_complete=True)
     progress.start("records", None)
-    orgs: list[dict[str, Any]] = []
-    members: list[dict[str, Any]] = []
+    # Rows are turned into their stored form as they arrive, so a batch holds strings,
+    # not parsed objects: memory stays flat with large batches (few commits, fast loads).
+    orgs: list[tuple[Any, ...]] = []
+    members: list[tuple[Any, ...]] = []
 
     def flush() -> None:
         with ws.transaction() as db:
-            db.executemany(snap.ORG_INSERT, (snap.org_row(snapshot, o) for o in orgs))
-            db.executemany(snap.MEMBER_INSERT, (snap.member_row(snapshot, m) for m in members))
+            db.executemany(snap.ORG_INSERT, orgs)
+            db.executemany(snap.MEMBER_INSERT, members)
         progress.advance("records", len(orgs) + len(members))
         orgs.clear()
         members.clear()
 
     for kind, item in read_export(path):
-        (orgs if kind == "organization" else members).append(item)
+        if kind == "organization":
+            orgs.append(snap.org_row(snapshot, item))
+        else:
+            members.append(snap.member_row(snapshot, item))
         if len(orgs) + len(members) >= batch:
             flush()
     flush()

@@ -25,7 +25,7 @@ def now_iso() -> str:
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 def open_snapshot(ws: Workspace, source: str, refresh: bool) -> tuple[int, bool]:
@@ -106,6 +106,25 @@ def org_row(snapshot: int, org: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def facets(member: dict[str, Any]) -> str:
+    """Space-separated tags the summary counts (roles, sign-in methods), kept beside the raw JSON
+    so that counting a large snapshot does not parse every member again."""
+    tags = [f"role:{r.get('role_id')}" for r in member.get("roles") or [] if r.get("role_id")]
+    if member.get("member_password_id"):
+        tags.append("auth:password")
+    if member.get("sso_registrations"):
+        tags.append("auth:sso")
+    providers = {str(o.get("provider_type")) for o in member.get("oauth_registrations") or []}
+    if providers:
+        tags.append("auth:oauth")
+        tags.extend(f"oauth:{p}" for p in sorted(providers))
+    if member.get("totp_registration_id"):
+        tags.append("auth:totp_mfa")
+    if member.get("mfa_phone_number"):
+        tags.append("auth:sms_mfa")
+    return " ".join(t.replace(" ", "_") for t in tags)
+
+
 def member_row(snapshot: int, member: dict[str, Any]) -> tuple[Any, ...]:
     email = str(member.get("email_address", ""))
     return (
@@ -116,6 +135,7 @@ def member_row(snapshot: int, member: dict[str, Any]) -> tuple[Any, ...]:
         email_key(email),
         member.get("status", ""),
         _dumps(member),
+        facets(member),
     )
 
 
@@ -124,8 +144,9 @@ ORG_INSERT = (
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 MEMBER_INSERT = (
-    "INSERT OR REPLACE INTO members (snapshot_id, member_id, organization_id, email, email_key, status, raw) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO members "
+    "(snapshot_id, member_id, organization_id, email, email_key, status, raw, facets) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
