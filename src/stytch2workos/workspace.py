@@ -117,7 +117,6 @@ class Workspace:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: index pages stay hot during bulk loads
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -140,6 +139,11 @@ class Workspace:
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
         self._lock_file.close()
+
+    def bulk_writes(self) -> None:
+        """A 32 MiB page cache for long runs of inserts (snapshots): index pages stay hot.
+        Other commands keep SQLite's small default so their memory does not grow with the data."""
+        self.db.execute("PRAGMA cache_size=-32768")
 
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])

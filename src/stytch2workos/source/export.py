@@ -60,6 +60,7 @@ def export_project(
 ) -> ExportResult:
     """Pull everything the API gives into a snapshot, resuming an unfinished one."""
     progress = progress or NullProgress()
+    ws.bulk_writes()
     snapshot, active = snap.open_snapshot(ws, "api", options.refresh)
     if not active:
         return ExportResult(snapshot, resumed=False, already_complete=True)
@@ -178,6 +179,7 @@ def load_json_file(
     id, so rows already stored are overwritten, never duplicated.
     """
     progress = progress or NullProgress()
+    ws.bulk_writes()
     snapshot, active = snap.open_snapshot(ws, f"file:{path.name}", refresh)
     if not active:
         return ExportResult(snapshot, resumed=False, already_complete=True)

@@ -23,7 +23,7 @@ from workos.user_management import PasswordHashed
 from ..config import MigrationConfig
 from ..errors import AuthError, RetriesExhausted, ServiceError
 from ..progress import NullProgress, Progress
-from ..transform.records import OrgRequest, PersonPlan, org_request, plan_person
+from ..transform.records import OrgRequest, PersonPlan, org_request, plan_person, slim_org
 from ..workspace import Workspace
 from .client import Outcome, WorkOSTarget
 from .ledger import DONE, Ledger
@@ -47,7 +47,8 @@ class ImportResult:
 
 
 def scoped_organizations(ws: Workspace, snapshot: int, only: frozenset[str] | None) -> list[dict[str, Any]]:
-    return [o for o in ws.organizations(snapshot) if only is None or o["organization_id"] in only]
+    """The organizations in scope, reduced to the fields plan and import read."""
+    return [slim_org(o) for o in ws.organizations(snapshot) if only is None or o["organization_id"] in only]
 
 
 def domain_plan(
@@ -328,7 +329,7 @@ def run_import(
     snapshot = ws.require_snapshot()
     options = options or ImportOptions()
     importer = Importer(ws, target, config, options, progress, passwords)
-    every_org = list(ws.organizations(snapshot))
+    every_org = scoped_organizations(ws, snapshot, None)
     scope = options.organization_ids
     importer.import_organizations(
         [o for o in every_org if scope is None or o["organization_id"] in scope], every_org

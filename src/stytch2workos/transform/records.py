@@ -64,6 +64,23 @@ class PersonPlan:
     unmapped_roles: tuple[str, ...]
 
 
+# The organization fields import and plan read; holding only these keeps memory small
+# when a project has thousands of organizations.
+ORG_FIELDS = (
+    "organization_id",
+    "organization_name",
+    "organization_slug",
+    "organization_external_id",
+    "email_allowed_domains",
+    "created_at",
+)
+
+
+def slim_org(org: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields :func:`org_request` and the domain plan need."""
+    return {k: org[k] for k in ORG_FIELDS if k in org}
+
+
 def org_request(org: dict[str, Any], config: MigrationConfig) -> OrgRequest:
     """The WorkOS organization for a Stytch organization."""
     external_id = str(org["organization_id"])
