@@ -36,8 +36,10 @@ def test_reads_every_item_whatever_the_chunk_size(
     path = tmp_path / "export.json"
     path.write_text(json.dumps(DATA, indent=indent, ensure_ascii=False), encoding="utf-8")
     items = list(jsonfile.read_export(path))
-    assert [i for k, i in items if k == "organization"] == DATA["organizations"]
-    assert [i for k, i in items if k == "member"] == DATA["members"]
+    assert [i for k, i, _ in items if k == "organization"] == DATA["organizations"]
+    assert [i for k, i, _ in items if k == "member"] == DATA["members"]
+    # The text handed back is the object as the file holds it.
+    assert [json.loads(t) for _, _, t in items] == DATA["organizations"] + DATA["members"]
 
 
 @pytest.mark.parametrize(

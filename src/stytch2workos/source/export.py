@@ -197,11 +197,11 @@ def load_json_file(
         orgs.clear()
         members.clear()
 
-    for kind, item in read_export(path):
+    for kind, item, text in read_export(path):
         if kind == "organization":
-            orgs.append(snap.org_row(snapshot, item))
+            orgs.append(snap.org_row(snapshot, item, text))
         else:
-            members.append(snap.member_row(snapshot, item))
+            members.append(snap.member_row(snapshot, item, text))
         if len(orgs) + len(members) >= batch:
             flush()
     flush()

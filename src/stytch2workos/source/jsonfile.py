@@ -29,6 +29,7 @@ class _Reader:
         self.pos = 0
         self.consumed = 0  # characters dropped from the front of buf, for error offsets
         self.eof = False
+        self.last_text = ""  # the source text of the value last decoded
 
     def _fill(self) -> bool:
         if self.eof:
@@ -76,12 +77,16 @@ class _Reader:
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self.buf) and not self.eof and self._fill():
                 continue
+            self.last_text = self.buf[self.pos : end]
             self.pos = end
             return obj
 
 
-def read_export(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield ``("organization" | "member", object)`` pairs from the file, streaming.
+def read_export(path: Path) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """Yield ``("organization" | "member", object, its JSON text)`` from the file, streaming.
+
+    The text is the object exactly as the file holds it, so it can be stored without
+    encoding the object again.
 
     Other top-level keys are skipped. Raises :class:`InputError` with a position
     for anything that is not the expected shape.
@@ -116,7 +121,7 @@ def read_export(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                                 raise reader.error(f"each of {key} must be an object with {id_field}")
                             if kind == "member" and not isinstance(item.get("organization_id"), str):
                                 raise reader.error("each member must have an organization_id")
-                            yield kind, item
+                            yield kind, item, reader.last_text
                             nxt = reader.peek()
                             reader.pos += 1
                             if nxt == "]":

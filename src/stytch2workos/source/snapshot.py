@@ -95,14 +95,14 @@ def advance(cp: Checkpoint, next_cursor: str | None) -> Checkpoint:
     return Checkpoint(next_cursor, False, [*cp.seen[-50:], next_cursor])
 
 
-def org_row(snapshot: int, org: dict[str, Any]) -> tuple[Any, ...]:
+def org_row(snapshot: int, org: dict[str, Any], raw: str | None = None) -> tuple[Any, ...]:
     return (
         snapshot,
         org["organization_id"],
         org.get("organization_name", ""),
         org.get("organization_slug", ""),
         org.get("organization_external_id") or None,
-        _dumps(org),
+        _dumps(org) if raw is None else raw,
     )
 
 
@@ -125,7 +125,8 @@ def facets(member: dict[str, Any]) -> str:
     return " ".join(t.replace(" ", "_") for t in tags)
 
 
-def member_row(snapshot: int, member: dict[str, Any]) -> tuple[Any, ...]:
+def member_row(snapshot: int, member: dict[str, Any], raw: str | None = None) -> tuple[Any, ...]:
+    """The stored form of a member; ``raw`` is its JSON text when the caller already has it."""
     email = str(member.get("email_address", ""))
     return (
         snapshot,
@@ -134,7 +135,7 @@ def member_row(snapshot: int, member: dict[str, Any]) -> tuple[Any, ...]:
         email,
         email_key(email),
         member.get("status", ""),
-        _dumps(member),
+        _dumps(member) if raw is None else raw,
         facets(member),
     )
 
