@@ -147,19 +147,8 @@ class Context:
 
 def cli_env(stytch_url: str | None = None, workos_url: str | None = None) -> dict[str, str]:
     """The environment an operator would set: fake credentials and loopback base URLs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYTCH", "WORKOS"))}
-    env.update(
-        STYTCH_PROJECT_ID=defaults.STYTCH_PROJECT_ID,
-        STYTCH_SECRET=defaults.STYTCH_SECRET,
-        WORKOS_API_KEY=defaults.WORKOS_API_KEY,
-        WORKOS_CLIENT_ID=defaults.WORKOS_CLIENT_ID,
-        COLUMNS="200",
-        PYTHONUNBUFFERED="1",
-    )
-    if stytch_url:
-        env["STYTCH_BASE_URL"] = stytch_url
-    if workos_url:
-        env["WORKOS_BASE_URL"] = workos_url
+    env = defaults.operator_env(stytch_url, workos_url)
+    env.update(COLUMNS="200", PYTHONUNBUFFERED="1")
     return env
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,18 +23,8 @@ class Run:
 
 
 def cli_env(stytch_url: str | None = None, workos_url: str | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYTCH", "WORKOS"))}
-    env.update(
-        STYTCH_PROJECT_ID=defaults.STYTCH_PROJECT_ID,
-        STYTCH_SECRET=defaults.STYTCH_SECRET,
-        WORKOS_API_KEY=defaults.WORKOS_API_KEY,
-        WORKOS_CLIENT_ID=defaults.WORKOS_CLIENT_ID,
-        COLUMNS="200",
-    )
-    if stytch_url:
-        env["STYTCH_BASE_URL"] = stytch_url
-    if workos_url:
-        env["WORKOS_BASE_URL"] = workos_url
+    env = defaults.operator_env(stytch_url, workos_url)
+    env["COLUMNS"] = "200"
     env.update(extra)
     return env
 

@@ -24,6 +24,7 @@ from rich.console import Console
 from .emulators import defaults, stytch, workos
 from .emulators.control import EmulatorControl
 from .emulators.generate import generate_project
+from .emulators.generate_passwords import write_password_delivery
 from .emulators.serve import start_in_thread
 
 console = Console(highlight=False)
@@ -105,27 +106,14 @@ def main() -> None:
     s_ctl, w_ctl = EmulatorControl(stytch_server.base_url), EmulatorControl(workos_server.base_url)
     project = generate_project(orgs=16, members=400, seed=2026)
     s_ctl.seed(project.seed)
-    try:
-        from .emulators.generate_passwords import write_password_delivery
-
-        delivery = write_password_delivery(project, files, defaults.STYTCH_PROJECT_ID)
-    except ImportError:  # pragma: no cover - the password step is optional in the demo
-        delivery = {}
+    delivery = write_password_delivery(project, files, defaults.STYTCH_PROJECT_ID)
     console.print(
         f"Stytch emulator  {stytch_server.base_url}  ({len(project.seed['organizations'])} organizations, "
         f"{len(project.seed['members'])} members, rate limits as documented)"
     )
     console.print(f"WorkOS emulator  {workos_server.base_url}  (rate limits as documented)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STYTCH", "WORKOS"))}
-    env.update(
-        STYTCH_PROJECT_ID=defaults.STYTCH_PROJECT_ID,
-        STYTCH_SECRET=defaults.STYTCH_SECRET,
-        STYTCH_BASE_URL=stytch_server.base_url,
-        WORKOS_API_KEY=defaults.WORKOS_API_KEY,
-        WORKOS_CLIENT_ID=defaults.WORKOS_CLIENT_ID,
-        WORKOS_BASE_URL=workos_server.base_url,
-        STYTCH2WORKOS_WORKSPACE=str(ws),
-    )
+    env = defaults.operator_env(stytch_server.base_url, workos_server.base_url)
+    env["STYTCH2WORKOS_WORKSPACE"] = str(ws)
 
     _step("2. Export everything Stytch's API gives")
     _cli(["export"], env)
@@ -139,28 +127,26 @@ def main() -> None:
     _step("4. Plan (no writes)")
     _cli(["plan"], env)
 
-    people: dict[str, int] = {}
-    if delivery:
-        _step("5. Load the password hashes Stytch support sent (encrypted)")
-        loaded = _cli(
-            [
-                "passwords",
-                "load",
-                str(delivery["hashes"]),
-                "--key",
-                str(delivery["key"]),
-                "--private-key",
-                str(delivery["private_key"]),
-                "--json",
-            ],
-            env,
-            capture=True,
-        )
-        people = loaded["people"]
-        console.print(
-            f"{people['with_password']:,} people keep their password; {people['need_reset']:,} will need a "
-            "reset (their hash uses an algorithm WorkOS cannot import); details in the workspace reports."
-        )
+    _step("5. Load the password hashes Stytch support sent (encrypted)")
+    loaded = _cli(
+        [
+            "passwords",
+            "load",
+            str(delivery["hashes"]),
+            "--key",
+            str(delivery["key"]),
+            "--private-key",
+            str(delivery["private_key"]),
+            "--json",
+        ],
+        env,
+        capture=True,
+    )
+    people = loaded["people"]
+    console.print(
+        f"{people['with_password']:,} people keep their password; {people['need_reset']:,} will need a "
+        "reset (their hash uses an algorithm WorkOS cannot import); details in the workspace reports."
+    )
 
     _step("6. Import into WorkOS")
     started = time.monotonic()
@@ -169,22 +155,19 @@ def main() -> None:
     console.print(f"import took {time.monotonic() - started:.1f}s at WorkOS's write budget")
     console.print("[dim]Running it again changes nothing:[/dim]")
     again = _cli(["import", "--yes", "--json"], env, capture=True)
-    assert again["ledger"] == result["ledger"], "a rerun must not change the ledger"
+    if again["ledger"] != result["ledger"]:
+        raise SystemExit("a rerun changed the ledger: that is a bug, please report it")
 
-    if delivery:
-        console.print(
-            "[dim]Users that already existed in WorkOS get their hash through `passwords apply`:[/dim]"
-        )
-        _cli(["passwords", "apply", "--yes"], env)
+    console.print("[dim]Users that already existed in WorkOS get their hash through `passwords apply`:[/dim]")
+    _cli(["passwords", "apply", "--yes"], env)
 
     _step("7. The id map for your application's database")
     _cli(["mapping", "--output", str(base / "id-map.csv")], env)
 
-    if delivery:
-        _step("8. Sign in with an old password")
-        passwords = json.loads(Path(delivery["passwords"]).read_text(encoding="utf-8"))
-        email, password = _someone_with_a_kept_password(ws, passwords)
-        _cli(["passwords", "check", email], env, stdin=password + "\n")
+    _step("8. Sign in with an old password")
+    passwords = json.loads(Path(delivery["passwords"]).read_text(encoding="utf-8"))
+    email, password = _someone_with_a_kept_password(ws, passwords)
+    _cli(["passwords", "check", email], env, stdin=password + "\n")
 
     _step("Summary")
     stats = w_ctl.stats()
@@ -192,11 +175,10 @@ def main() -> None:
         f"WorkOS emulator: {stats['total_requests']:,} requests, {stats['rate_limited']} refused for rate "
         f"(fullest 10 s window of writes: {stats['max_in_window'].get('user_management_writes', 0)} of 500)"
     )
-    if people:
-        console.print(
-            f"Passwords: {people['with_password']:,} people sign in with their Stytch password; "
-            f"{people['need_reset']:,} need a reset."
-        )
+    console.print(
+        f"Passwords: {people['with_password']:,} people sign in with their Stytch password; "
+        f"{people['need_reset']:,} need a reset."
+    )
     console.print(f"Workspace: {ws}")
     stytch_server.stop()
     workos_server.stop()
