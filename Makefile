@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,emulators]'
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m stytch2workos.demo
+	$(BIN)/python -m stytch2workos_emulators.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)

@@ -16,7 +16,7 @@ from typing import Any
 from workos import WorkOSClient
 from workos.organization_membership import RoleSingle
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 
 @dataclass

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 _T0 = time.monotonic()
 INTERRUPT_GRACE = 60.0  # seconds an interrupted child gets to exit before SIGKILL

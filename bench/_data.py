@@ -16,7 +16,7 @@ import random
 import sys
 from pathlib import Path
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 HASH_CSV_PREAMBLE = (
     "scrypt hash parameters,,,,\n"
@@ -31,7 +31,7 @@ HASH_CSV_PREAMBLE = (
 
 def write_export_file(orgs: int, members: int, seed: int, path: Path) -> None:
     """Generate a project and write its organizations and members, compact JSON."""
-    from stytch2workos.emulators.generate import generate_project
+    from stytch2workos_emulators.synth.project import generate_project
 
     project = generate_project(orgs, members, seed)
     body = {"organizations": project.seed["organizations"], "members": project.seed["members"]}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stytch2workos.emulators.control import EmulatorControl
+from stytch2workos_emulators.server.control import EmulatorControl
 
 from ._common import with_bench_path
 
@@ -81,14 +81,15 @@ class Emulators:
 
 
 def _serve(config: dict[str, Any]) -> None:
-    from stytch2workos.emulators import stytch, workos
-    from stytch2workos.emulators.faults import FaultRule
-    from stytch2workos.emulators.serve import bind, serve_forever
+    from stytch2workos_emulators.server.faults import FaultRule
+    from stytch2workos_emulators.server.serve import bind, serve_forever
+    from stytch2workos_emulators.stytch import api as stytch
+    from stytch2workos_emulators.workos import api as workos
 
     stytch_app = stytch.create_app()
     workos_app = workos.create_app()
     if config.get("generate"):
-        from stytch2workos.emulators.generate import generate_project
+        from stytch2workos_emulators.synth.project import generate_project
 
         orgs, members, seed = config["generate"]
         stytch_app.service.load_seed(generate_project(orgs, members, seed).seed)

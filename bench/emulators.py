@@ -14,8 +14,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.generate import generate_project
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.synth.project import generate_project
 
 from ._common import BenchResult, Context, at_least, log
 from ._servers import EmulatorConfig, Emulators

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from workos import WorkOSClient
 
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.control import EmulatorControl
-from stytch2workos.emulators.serve import RunningServer, start_in_thread
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.server.control import EmulatorControl
+from stytch2workos_emulators.server.serve import RunningServer, start_in_thread
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Emulator:
 
 @pytest.fixture(scope="session")
 def stytch_server() -> Iterator[RunningServer]:
-    from stytch2workos.emulators import stytch
+    from stytch2workos_emulators.stytch import api as stytch
 
     server = start_in_thread(
         stytch.create_app(project_id=defaults.STYTCH_PROJECT_ID, secret=defaults.STYTCH_SECRET)
@@ -32,7 +32,7 @@ def stytch_server() -> Iterator[RunningServer]:
 
 @pytest.fixture(scope="session")
 def workos_server() -> Iterator[RunningServer]:
-    from stytch2workos.emulators import workos
+    from stytch2workos_emulators.workos import api as workos
 
     server = start_in_thread(
         workos.create_app(api_key=defaults.WORKOS_API_KEY, client_id=defaults.WORKOS_CLIENT_ID)

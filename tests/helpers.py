@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 
 @dataclass

@@ -13,7 +13,7 @@ from stytch import B2BClient
 from workos import WorkOSClient
 
 from helpers import cli_env
-from stytch2workos.emulators.control import EmulatorControl
+from stytch2workos_emulators.server.control import EmulatorControl
 
 
 def _start(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str]]:

@@ -16,10 +16,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from helpers import OIDC_SECRET, cli_env, small_seed
-from stytch2workos.cli import app
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.delivery import stytch_scrypt_row, write_csv
-from stytch2workos.transform.passwords import ScryptParams
+from stytch2workos.cli.app import app
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.synth.delivery import ScryptParams, stytch_scrypt_row, write_csv
 
 runner = CliRunner()
 

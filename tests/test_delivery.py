@@ -16,16 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from helpers import STYTCH_EXPORT_SAMPLE
-from stytch2workos.emulators.delivery import (
-    encrypt_enc,
-    generate_keypair,
-    hashes_filename,
-    key_file_bytes,
-    stytch_scrypt_row,
-    wrap_key,
-    write_csv,
-    write_delivery,
-)
 from stytch2workos.source.delivery import (
     MD5_BYTES_TO_KEY,
     PBKDF2_DEFAULT,
@@ -40,7 +30,18 @@ from stytch2workos.source.delivery import (
     read_delivery,
     unwrap_key,
 )
-from stytch2workos.transform.passwords import ScryptParams
+from stytch2workos_emulators.synth import openssl_enc
+from stytch2workos_emulators.synth.delivery import (
+    ScryptParams,
+    encrypt_enc,
+    generate_keypair,
+    hashes_filename,
+    key_file_bytes,
+    stytch_scrypt_row,
+    wrap_key,
+    write_csv,
+    write_delivery,
+)
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is not installed")
@@ -73,18 +74,25 @@ def other_keys() -> tuple[bytes, bytes]:
 
 # Known answers from OpenSSL 3.0: `openssl enc -aes-256-cbc -P -S 0001020304050607
 # -pass pass:correct-horse` with `-md sha256`, `-md md5`, `-pbkdf2`, `-pbkdf2 -iter 1000`.
+# Each row names the variant twice: as the reader knows it and as the writer does
+# (the writer's name and its -iter N), so both are held to OpenSSL's answer.
 KDF_ANSWERS = [
-    (SHA256_BYTES_TO_KEY, "41AA73B3C29B9E696AA89059FAADA357468D56ECB5A3D9F1228766587525FD0F", "CAF0A5C2FB930CC5924E91C2EB8CEB5F"),
-    (MD5_BYTES_TO_KEY, "8E8CE1855E1C0A2E42D0022D1E7DAF0D6A38F28FABE40D598B2629F6AD5EF0DC", "0C5ECF8D28FAD4E81E1BDF4B00B59EE7"),
-    (PBKDF2_DEFAULT, "B8C69954767465EA738AB001D88F7898463CC1E7405ACC1D841909070FC74879", "E3A6092DD3DF3455FAC334574776186B"),
-    (pbkdf2_variant(1000), "4565BB92D5DDB9EDD6FD6E9D073799762F714F3554DEC08A665326A4C8BB1E2C", "2B124C442541154953F595B34ABF3A6A"),
+    (SHA256_BYTES_TO_KEY, ("sha256", None), "41AA73B3C29B9E696AA89059FAADA357468D56ECB5A3D9F1228766587525FD0F", "CAF0A5C2FB930CC5924E91C2EB8CEB5F"),
+    (MD5_BYTES_TO_KEY, ("md5", None), "8E8CE1855E1C0A2E42D0022D1E7DAF0D6A38F28FABE40D598B2629F6AD5EF0DC", "0C5ECF8D28FAD4E81E1BDF4B00B59EE7"),
+    (PBKDF2_DEFAULT, ("pbkdf2", None), "B8C69954767465EA738AB001D88F7898463CC1E7405ACC1D841909070FC74879", "E3A6092DD3DF3455FAC334574776186B"),
+    (pbkdf2_variant(1000), ("pbkdf2", 1000), "4565BB92D5DDB9EDD6FD6E9D073799762F714F3554DEC08A665326A4C8BB1E2C", "2B124C442541154953F595B34ABF3A6A"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("variant", "key_hex", "iv_hex"), KDF_ANSWERS)
-def test_key_derivation_known_answers(variant: KdfVariant, key_hex: str, iv_hex: str) -> None:
+@pytest.mark.parametrize(("variant", "writer", "key_hex", "iv_hex"), KDF_ANSWERS)
+def test_key_derivation_known_answers(
+    variant: KdfVariant, writer: tuple[openssl_enc.Kdf, int | None], key_hex: str, iv_hex: str
+) -> None:
+    expected = (key_hex, iv_hex)
     key, iv = derive_key_iv(b"correct-horse", bytes(range(8)), variant)
-    assert (key.hex().upper(), iv.hex().upper()) == (key_hex, iv_hex)
+    assert (key.hex().upper(), iv.hex().upper()) == expected
+    key, iv = openssl_enc.key_and_iv(b"correct-horse", bytes(range(8)), *writer)
+    assert (key.hex().upper(), iv.hex().upper()) == expected
 
 
 PASSWORD_FILES = [
@@ -103,11 +111,16 @@ PASSWORD_FILES = [
 @pytest.mark.parametrize(("content", "password"), PASSWORD_FILES)
 def test_openssl_file_password(content: bytes, password: bytes) -> None:
     assert openssl_file_password(content) == password
+    assert openssl_enc.password_from_file(content) == password
 
 
 def test_pbkdf2_variant_rejects_zero() -> None:
     with pytest.raises(ValueError):
         pbkdf2_variant(0)
+    with pytest.raises(ValueError):
+        openssl_enc.key_and_iv(b"pw", bytes(8), "pbkdf2", 0)
+    with pytest.raises(ValueError, match="only apply to the pbkdf2"):
+        write_delivery(Path("unused"), "", b"", variant="sha256", iterations=1000)
 
 
 def test_stytch_scrypt_row_reproduces_the_public_sample() -> None:
@@ -213,15 +226,16 @@ def test_chunk_boundaries_split_lines_and_characters(tmp_path: Path, chunk_size:
     text = "id,hash,salt,hash_method,project_id\r\nmémbre,h,s,scrypt,prøject\r\nlast,h,s,scrypt,p"
     key_bin = key_file_bytes()
     path = tmp_path / "h.enc"
-    path.write_bytes(encrypt_enc(text.encode(), key_bin, MD5_BYTES_TO_KEY))
+    path.write_bytes(encrypt_enc(text.encode(), key_bin, "md5"))
     assert list(decrypt_lines(path, key_bin, chunk_size=chunk_size)) == text.split("\r\n")
 
 
 def test_detects_each_variant(tmp_path: Path) -> None:
     key_bin = key_file_bytes()
-    for variant in (SHA256_BYTES_TO_KEY, MD5_BYTES_TO_KEY, PBKDF2_DEFAULT):
+    writers: list[openssl_enc.Kdf] = ["sha256", "md5", "pbkdf2"]
+    for name, variant in zip(writers, (SHA256_BYTES_TO_KEY, MD5_BYTES_TO_KEY, PBKDF2_DEFAULT), strict=True):
         path = tmp_path / f"{variant.name}.enc"
-        path.write_bytes(encrypt_enc(b"id,hash", key_bin, variant))  # a single block
+        path.write_bytes(encrypt_enc(b"id,hash", key_bin, name))  # a single block
         assert detect_variant(path, key_bin) == variant
 
 

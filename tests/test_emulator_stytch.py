@@ -13,9 +13,9 @@ import requests
 from stytch import B2BClient
 from stytch.core.response_base import StytchError
 
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.stytch_records import assign_direct_roles
-from stytch2workos.emulators.stytch_search import (
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.stytch.records import assign_direct_roles
+from stytch2workos_emulators.stytch.search import (
     SearchError,
     decode_cursor,
     encode_cursor,
@@ -23,7 +23,7 @@ from stytch2workos.emulators.stytch_search import (
     parse_limit,
     parse_query,
 )
-from stytch2workos.emulators.stytch_store import StytchStore
+from stytch2workos_emulators.stytch.store import StytchStore
 
 ACME = "organization-test-0a000000-0000-4000-8000-000000000001"
 GLOBEX = "organization-test-0a000000-0000-4000-8000-000000000002"

@@ -15,7 +15,7 @@ from workos import (
 )
 from workos.organization_membership import RoleMultiple, RoleSingle
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -23,7 +23,7 @@ from workos._errors import APIError
 from workos.organization_membership import RoleSingle
 from workos.user_management import PasswordHashed, PasswordPlaintext
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -217,7 +217,11 @@ def test_seed_dump_round_trip(workos_client: WorkOSClient, workos_emu) -> None: 
     state = workos_emu.control.state()
     users = {u["email"]: u for u in state["users"]}
     assert users["plain@seeded.dev"]["password_hash"] == SSHA and "password" not in users["plain@seeded.dev"]
-    assert state["settings"] == {"multiple_roles": False, "require_email_verification": False}
+    assert state["settings"] == {
+        "multiple_roles": False,
+        "require_email_verification": False,
+        "allow_repeated_invitations": False,
+    }
     assert {x["id"] for x in state["organization_memberships"]} >= {m.id}
 
     workos_emu.control.reset()

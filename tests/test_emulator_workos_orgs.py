@@ -16,7 +16,7 @@ from workos import (
 )
 from workos.organizations.models import OrganizationDomainData
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 pytestmark = pytest.mark.timeout(60)
 

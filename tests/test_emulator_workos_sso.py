@@ -15,7 +15,7 @@ from workos.sso import (
     CreateProtocolOptionsSAML,
 )
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 pytestmark = pytest.mark.timeout(60)
 

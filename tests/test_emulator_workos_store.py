@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from stytch2workos.emulators.workos_store import (
+from stytch2workos_emulators.workos.store import (
     BadCursor,
     Collection,
     IdFactory,

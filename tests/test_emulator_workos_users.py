@@ -19,7 +19,7 @@ from workos._errors import EmailVerificationRequiredError, MfaChallengeError
 from workos.organization_membership import RoleSingle
 from workos.user_management import PasswordHashed, PasswordPlaintext
 
-from stytch2workos.emulators import defaults
+from stytch2workos_emulators import defaults
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -91,7 +91,7 @@ def test_snapshot_equals_the_seed(stytch_emu: Emulator, tmp_path: Path) -> None:
 
 
 def test_generated_project_round_trips(stytch_emu: Emulator, tmp_path: Path) -> None:
-    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    generate = pytest.importorskip("stytch2workos_emulators.synth.project")
     project = generate.generate_project(orgs=30, members=2500, seed=11)
     stytch_emu.control.seed(project.seed)
     ws = tmp_path / "ws"
@@ -113,7 +113,7 @@ def test_rerun_is_a_no_op_and_refresh_records_changes(stytch_emu: Emulator, tmp_
     # Changes in Stytch while the migration is under way.
     from stytch import B2BClient
 
-    from stytch2workos.emulators import defaults
+    from stytch2workos_emulators import defaults
 
     client = B2BClient(defaults.STYTCH_PROJECT_ID, defaults.STYTCH_SECRET, environment=stytch_emu.base_url)
     o1 = seed["organizations"][0]["organization_id"]
@@ -157,7 +157,7 @@ def test_faults_and_429_storms_change_nothing(stytch_emu: Emulator, tmp_path: Pa
 
 
 def test_real_rate_limits_are_respected(stytch_emu: Emulator, tmp_path: Path) -> None:
-    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    generate = pytest.importorskip("stytch2workos_emulators.synth.project")
     stytch_emu.control.seed(generate.generate_project(orgs=40, members=1200, seed=5).seed)
     # Windows 60x shorter: 100 searches per second per endpoint; the tool paced to match.
     stytch_emu.control.set_rate_limits("scaled:60")
@@ -172,7 +172,7 @@ def test_real_rate_limits_are_respected(stytch_emu: Emulator, tmp_path: Path) ->
 
 
 def test_kill_at_random_points_then_resume(stytch_emu: Emulator, tmp_path: Path) -> None:
-    generate = pytest.importorskip("stytch2workos.emulators.generate")
+    generate = pytest.importorskip("stytch2workos_emulators.synth.project")
     stytch_emu.control.seed(generate.generate_project(orgs=60, members=3000, seed=9).seed)
     expected = expected_from(stytch_emu)
     # Small pages and latency make the export long enough to be killed in the middle.

@@ -24,8 +24,8 @@ from stytch.b2b.models.rbac import Policy
 from stytch.b2b.models.scim import SCIMConnection, SCIMGroup
 from stytch.b2b.models.sso import Connection, OIDCConnection, SAMLConnection
 
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.generate import GeneratedProject, generate_project, write_project
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.synth.project import GeneratedProject, generate_project, write_project
 
 Json = dict[str, Any]
 
@@ -83,7 +83,7 @@ def test_output_is_byte_identical_across_processes(project: GeneratedProject, tm
     here = write_project(project, tmp_path / "here")
     script = (
         "import sys; from pathlib import Path;"
-        "from stytch2workos.emulators.generate import generate_project, write_project;"
+        "from stytch2workos_emulators.synth.project import generate_project, write_project;"
         "write_project(generate_project(12, 300, 7), Path(sys.argv[1]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -491,7 +491,7 @@ def test_performance_sanity_100k_members() -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("stytch2workos.emulators.stytch") is None,
+    importlib.util.find_spec("stytch2workos_emulators.stytch.api") is None,
     reason="the Stytch emulator is not available",
 )
 def test_seed_loads_into_the_stytch_emulator(

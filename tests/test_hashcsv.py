@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from helpers import STYTCH_EXPORT_SAMPLE
-from stytch2workos.emulators.delivery import stytch_scrypt_row, write_csv
 from stytch2workos.source.hashcsv import HashCsvFormatError, RowError, read_params_and_rows
 from stytch2workos.transform.passwords import ParsedRow, ScryptParams
+from stytch2workos_emulators.synth.delivery import stytch_scrypt_row, write_csv
 
 SAMPLE = STYTCH_EXPORT_SAMPLE
 SAMPLE_ROW = ParsedRow(

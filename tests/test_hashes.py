@@ -9,7 +9,7 @@ import bcrypt
 import pytest
 from argon2 import PasswordHasher
 
-from stytch2workos.emulators.hashes import HASH_TYPES, check_hash, verify_password
+from stytch2workos_emulators.workos.hashes import HASH_TYPES, check_hash, verify_password
 
 PASSWORD = "Migrated#Pass1"
 
@@ -230,3 +230,22 @@ def test_check_hash_reasons(
 
 def test_every_type_is_known() -> None:
     assert set(HASH_TYPES) == {"bcrypt", "scrypt", "pbkdf2", "argon2", "firebase-scrypt", "ssha", "ssha256"}
+
+
+# WorkOS's documented ranges are inclusive at both ends; the rejections above sit one step outside.
+ACCEPTED_AT_THE_LIMITS = [
+    f"$pbkdf2$i=600000,d=sha256${_SALT}${_H32}",
+    f"$pbkdf2$i=1000000,d=sha256${_SALT}${_H32}",
+    f"$pbkdf2$i=210000,d=sha512${_SALT}${_H32}",
+    f"$pbkdf2$i=1000000,d=sha512${_SALT}${_H32}",
+    f"$argon2id$v=19$m=4096,t=1,p=1${_SALT}${_H32}",
+    f"$argon2id$v=19$m=262144,t=5,p=8${_SALT}${_H32}",
+    f"$argon2i$v=19$m=4096,t=3,p=1${_SALT}${_H32}",
+    f"$argon2d$v=19$m=4096,t=1,p=1${_SALT}${_H32}",
+]
+
+
+@pytest.mark.parametrize("password_hash", ACCEPTED_AT_THE_LIMITS)
+def test_documented_limits_are_inclusive(password_hash: str) -> None:
+    hash_type = "pbkdf2" if password_hash.startswith("$pbkdf2$") else "argon2"
+    assert check_hash(password_hash, hash_type) is None

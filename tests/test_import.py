@@ -26,10 +26,10 @@ from workos import WorkOSClient
 
 from conftest import Emulator
 from helpers import Run, cli_env, run_cli, start_cli
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.control import EmulatorControl
-from stytch2workos.emulators.generate import generate_project
-from stytch2workos.emulators.serve import RunningServer
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.server.control import EmulatorControl
+from stytch2workos_emulators.server.serve import RunningServer
+from stytch2workos_emulators.synth.project import generate_project
 
 ORGS, MEMBERS, SEED = 10, 200, 7
 FAST = {"writes_per_10s": 100_000, "reads_per_10s": 100_000, "general_per_60s": 1_000_000, "concurrency": 8}

@@ -14,6 +14,7 @@ import json
 import random
 import re
 import shutil
+import sqlite3
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -28,16 +29,21 @@ from workos._errors import BadRequestError
 
 from conftest import Emulator
 from helpers import Run, cli_env, run_cli, small_seed, start_cli, workspace_files
-from stytch2workos.cli import app
-from stytch2workos.emulators import defaults
-from stytch2workos.emulators.control import EmulatorControl
-from stytch2workos.emulators.delivery import generate_keypair, stytch_scrypt_row, write_csv, write_delivery
-from stytch2workos.emulators.generate import GeneratedProject, generate_project
-from stytch2workos.emulators.generate_passwords import write_password_delivery
-from stytch2workos.emulators.serve import RunningServer
+from stytch2workos.cli.app import app
 from stytch2workos.source.delivery import read_delivery
-from stytch2workos.transform.passwords import ScryptParams
-from stytch2workos.workspace import Workspace
+from stytch2workos.workspace import DB_NAME
+from stytch2workos_emulators import defaults
+from stytch2workos_emulators.server.control import EmulatorControl
+from stytch2workos_emulators.server.serve import RunningServer
+from stytch2workos_emulators.synth.delivery import (
+    ScryptParams,
+    generate_keypair,
+    stytch_scrypt_row,
+    write_csv,
+    write_delivery,
+)
+from stytch2workos_emulators.synth.passwords import write_password_delivery
+from stytch2workos_emulators.synth.project import GeneratedProject, generate_project
 
 FAST_EXPORT = ["--searches-per-minute", "600000", "--reads-per-second", "100000"]
 FAST_PACING = {"writes_per_10s": 100000, "reads_per_10s": 100000, "general_per_60s": 1000000}
@@ -134,9 +140,12 @@ def _load_encrypted(g: Generated, env: dict[str, str], *extra: str) -> Run:
 
 def _selected(ws: Path) -> dict[str, str]:
     """email key → the member id whose hash was selected for that person."""
-    with Workspace(ws) as w:
-        rows = w.db.execute("SELECT email_key, member_id FROM password_hashes WHERE status = 'selected'")
+    db = sqlite3.connect(f"file:{ws / DB_NAME}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT email_key, member_id FROM password_hashes WHERE status = 'selected'")
         return {str(k): str(m) for k, m in rows}
+    finally:
+        db.close()
 
 
 def _csv_rows(path: Path) -> dict[str, dict[str, str]]:

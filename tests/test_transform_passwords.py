@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stytch2workos.emulators.delivery import stytch_scrypt_row
-from stytch2workos.emulators.hashes import check_hash, verify_password
 from stytch2workos.transform.passwords import (
     Converted,
     HashCandidate,
@@ -18,6 +16,8 @@ from stytch2workos.transform.passwords import (
     convert,
     pick_hash,
 )
+from stytch2workos_emulators.synth.delivery import stytch_scrypt_row
+from stytch2workos_emulators.workos.hashes import check_hash, verify_password
 
 STYTCH = ScryptParams(n=1 << 15, r=8, p=1, key_length=32)
 SMALL = ScryptParams(n=16, r=8, p=1, key_length=32)

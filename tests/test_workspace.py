@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from stytch2workos.errors import WorkspaceError
-from stytch2workos.workspace import DB_NAME, MIGRATIONS, Workspace
+from stytch2workos.workspace.core import DB_NAME, MIGRATIONS, Workspace
 
 
 def test_new_workspace_is_private_and_migrated(tmp_path: Path) -> None:
     path = tmp_path / "ws"
     with Workspace(path) as ws:
-        assert ws.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert ws.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ws._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert ws._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
     for f in path.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f

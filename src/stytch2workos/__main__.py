@@ -1,5 +1,5 @@
 """``python -m stytch2workos``."""
 
-from .cli import main
+from stytch2workos.cli.app import main
 
 main()

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from .errors import ConfigError
-from .transform.passwords import PICK_RULES, PickRule
+from stytch2workos.errors import ConfigError
+from stytch2workos.transform.passwords import PICK_RULES, PickRule
 
 CONFIG_NAME = "migration.toml"
 

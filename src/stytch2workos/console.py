@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .errors import redact
+from stytch2workos.errors import redact
 
 # No highlighting or :emoji: codes: names from the data are printed as they are.
 err = Console(stderr=True, highlight=False, emoji=False)
@@ -100,12 +100,13 @@ def print_json(data: Any) -> None:
 
 
 def error(message: str) -> None:
-    # Messages are plain text: "[pacing] safety ..." must not be read as Rich markup.
-    err.print(f"[bold red]error:[/bold red] {escape(safe(message))}")
+    # Messages are plain text: "[pacing] safety ..." must not be read as Rich markup. One
+    # message, one line: a log or a script reading stderr must not get it cut at 80 columns.
+    err.print(f"[bold red]error:[/bold red] {escape(safe(message))}", soft_wrap=True)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {escape(safe(message))}")
+    err.print(f"[yellow]warning:[/yellow] {escape(safe(message))}", soft_wrap=True)
 
 
 def counts_table(title: str, rows: dict[str, int], key: str = "", value: str = "count") -> Table:

@@ -6,6 +6,7 @@
      ├── WorkspaceError         wrong project, newer schema, locked         exit 2
      ├── OutputError            a file to write cannot be written           exit 2
      ├── ServiceError           an API answered, and retrying cannot help  exit 3
+     │    ├── Refused           a 4xx with the error codes its body named  (a record's failure)
      │    └── AuthError         401/403: wrong key or secret               exit 3
      └── RetriesExhausted       429/5xx/network errors outlasted the policy exit 3
 
@@ -97,6 +98,18 @@ class ServiceError(Stytch2WorkOSError):
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.describe())
         self.failure = failure
+
+
+class Refused(ServiceError):
+    """The API refused one request; ``codes`` holds every error code its body named.
+
+    Usually a record-level failure (written to the ledger); the caller decides whether
+    a code means "it already exists, look it up".
+    """
+
+    def __init__(self, failure: Failure, codes: frozenset[str]) -> None:
+        super().__init__(failure)
+        self.codes = codes
 
 
 class AuthError(ServiceError):

@@ -22,9 +22,12 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from .errors import RetriesExhausted, Retryable
+from stytch2workos.errors import RetriesExhausted, Retryable
 
 T = TypeVar("T")
+
+# Statuses worth another attempt, for every API: a timeout, a rate limit, a server fault.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)

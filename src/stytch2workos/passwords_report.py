@@ -15,42 +15,18 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .private_files import open_private_text
-from .source.passwords_select import CONFLICTS_SQL, RESETS_SQL
-from .workspace import Workspace
+from stytch2workos.private_files import open_private_text
+from stytch2workos.workspace import Workspace
+from stytch2workos.workspace.hash_reports import conflict_rows, problem_rows, reset_rows
 
 SUMMARY_FILE = "passwords-load.json"
 CONFLICTS_FILE = "password-conflicts.csv"
 RESETS_FILE = "password-resets.csv"
 PROBLEMS_FILE = "password-problems.csv"
-
-
-def _conflict_rows(ws: Workspace, snapshot: int) -> sqlite3.Cursor:
-    return ws.db.execute(
-        "SELECT m.email, o.name, m.organization_id, s.member_id, ("
-        "  SELECT GROUP_CONCAT(COALESCE(o2.name, m2.organization_id), '; ') FROM password_hashes x "
-        "  JOIN members m2 ON m2.snapshot_id = ? AND m2.member_id = x.member_id "
-        "  LEFT JOIN organizations o2 ON o2.snapshot_id = ? AND o2.organization_id = m2.organization_id "
-        "  WHERE x.email_key = s.email_key AND x.member_id != s.member_id "
-        "  AND x.status IN ('superseded', 'refused')) "
-        f"FROM ({CONFLICTS_SQL}) s JOIN members m ON m.snapshot_id = ? AND m.member_id = s.member_id "
-        "LEFT JOIN organizations o ON o.snapshot_id = ? AND o.organization_id = m.organization_id",
-        (snapshot, snapshot, snapshot, snapshot),
-    )
-
-
-def _problem_rows(ws: Workspace) -> sqlite3.Cursor:
-    return ws.db.execute(
-        "SELECT line_no, member_id, status, code, reason FROM password_hashes "
-        "WHERE status IN ('refused', 'unmatched', 'skipped') "
-        "UNION ALL SELECT line_no, COALESCE(member_id, ''), 'problem', code, reason FROM password_row_problems "
-        "ORDER BY 1"
-    )
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
@@ -79,14 +55,13 @@ def write_load_reports(ws: Workspace, summary: dict[str, Any]) -> dict[str, str]
                 "member_id",
                 "passwords_dropped_from",
             ],
-            _conflict_rows(ws, snapshot),
+            conflict_rows(ws, snapshot),
         )
         resets = (
-            (email_key, code or "not_in_export", members)
-            for email_key, code, members in ws.db.execute(RESETS_SQL, (snapshot,))
+            (row.email_key, row.code or "not_in_export", row.member_ids) for row in reset_rows(ws, snapshot)
         )
         _write_csv(paths["resets"], ["email", "reason", "member_ids"], resets)
-        _write_csv(paths["problems"], ["line", "member_id", "status", "code", "reason"], _problem_rows(ws))
+        _write_csv(paths["problems"], ["line", "member_id", "status", "code", "reason"], problem_rows(ws))
     files = {name: str(path) for name, path in paths.items()}
     with open_private_text(paths["summary"]) as out:
         json.dump({**summary, "reports": files}, out, indent=2, ensure_ascii=False)

@@ -1,20 +1,25 @@
 """The plan: what import would create, reuse and skip, and every problem found.
 
-Pure at its core: :func:`build_plan` takes the snapshot's organizations and
-people, the config and what the target already holds, and returns a value.
+Pure: :func:`build_plan` takes the snapshot's organizations and people, the
+config and what the target already holds, and returns a value. The people come
+from :func:`iter_people`, which groups the snapshot's members by email; the
+domains each organization gets from :func:`domain_ownership`. Import uses the
+same three, so what the plan shows is what import does.
 Problems that would make the import wrong are *blocking*: import refuses to run
 until they are fixed or explicitly accepted (``--accept CODE``).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .config import MigrationConfig
-from .transform.records import PersonPlan, org_request
+from stytch2workos.config import MigrationConfig
+from stytch2workos.transform.records import PersonPlan, org_request, plan_person, slim_org
 
 Severity = Literal["blocking", "warning", "info"]
 
@@ -63,6 +68,50 @@ class Plan:
         }
 
 
+def scoped_organizations(orgs: Iterable[dict[str, Any]], only: frozenset[str] | None) -> list[dict[str, Any]]:
+    """The organizations in scope, reduced to the fields plan and import read."""
+    return [slim_org(o) for o in orgs if only is None or o["organization_id"] in only]
+
+
+@dataclass(frozen=True)
+class DomainOwnership:
+    """The domains each organization gets, and the domains several organizations list."""
+
+    domains: dict[str, tuple[tuple[str, str], ...]]  # organization id → (domain, state)
+    shared: dict[str, list[str]]  # domain → organization names, the owner first
+
+
+def domain_ownership(orgs: Iterable[dict[str, Any]], config: MigrationConfig) -> DomainOwnership:
+    """A domain several organizations list keeps its configured state on the oldest only.
+
+    WorkOS lets a domain be pending on several organizations but verified on one. Decided
+    over the whole snapshot, so a pilot never verifies a domain the full import gives to
+    an earlier organization.
+    """
+    owner: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
+    domains: dict[str, tuple[tuple[str, str], ...]] = {}
+    for org in sorted(orgs, key=lambda o: (str(o.get("created_at") or ""), o["organization_id"])):
+        req = org_request(org, config)
+        states = []
+        for domain, state in req.domains:
+            first = owner.setdefault(domain, req.source_id) == req.source_id
+            states.append((domain, state if first else "pending"))
+            names.setdefault(domain, []).append(req.name)
+        domains[req.source_id] = tuple(states)
+    return DomainOwnership(domains, {d: n for d, n in names.items() if len(n) > 1})
+
+
+def iter_people(
+    members: Iterable[tuple[str, str]], config: MigrationConfig, scope: frozenset[str] | None
+) -> Iterator[PersonPlan]:
+    """Every person with the plan for them, from ``(email key, member JSON)`` ordered by key."""
+    for _, group in itertools.groupby(members, key=lambda r: r[0]):
+        plan = plan_person([json.loads(raw) for _, raw in group], config, scope)
+        if plan.access or plan.skips:
+            yield plan
+
+
 def _examples(items: Iterable[str], limit: int = 5) -> list[str]:
     return sorted(set(items))[:limit]
 
@@ -72,10 +121,16 @@ def build_plan(
     people: Iterable[PersonPlan],
     config: MigrationConfig,
     target: TargetState,
+    every_org: list[dict[str, Any]] | None = None,
 ) -> Plan:
-    """Everything import would do, without doing any of it."""
+    """Everything import would do, without doing any of it.
+
+    ``every_org`` is the whole snapshot when ``orgs`` is a pilot's scope: domain
+    ownership is decided over it, as import decides it.
+    """
     plan = Plan()
-    domain_owners: dict[str, list[str]] = {}
+    ownership = domain_ownership(orgs if every_org is None else every_org, config)
+    in_scope = {o["organization_id"] for o in orgs}
     for org in orgs:
         req = org_request(org, config)
         exists = req.external_id in target.organizations_by_external_id
@@ -88,8 +143,6 @@ def build_plan(
             "invitations": 0,
             "skipped": 0,
         }
-        for domain, _ in req.domains:
-            domain_owners.setdefault(domain, []).append(req.name)
 
     unmapped: Counter[str] = Counter()
     used_slugs: Counter[str] = Counter()
@@ -155,7 +208,8 @@ def build_plan(
                 _examples(invalid),
             )
         )
-    shared = {d: names for d, names in domain_owners.items() if len(names) > 1}
+    scoped = {d for o in in_scope for d, _ in ownership.domains.get(o, ())}
+    shared = {d: names for d, names in ownership.shared.items() if d in scoped}
     if shared:
         severity: Severity = "warning" if config.domain_state == "verified" else "info"
         add(

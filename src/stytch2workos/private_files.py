@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import TextIO
 
-from .errors import OutputError
+from stytch2workos.errors import OutputError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

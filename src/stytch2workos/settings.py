@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from stytch2workos.errors import ConfigError
 
 DEFAULT_WORKSPACE = "stytch2workos-workspace"
 SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY")

@@ -21,13 +21,20 @@ import requests
 from stytch import B2BClient
 from stytch.core.response_base import StytchError
 
-from ..errors import AuthError, Failure, Retryable, ServiceError, clip
-from ..pacing import DEFAULT_POLICY, Budget, Pacer, RetryPolicy, bucket_for, parse_retry_after
-from ..settings import StytchCredentials
+from stytch2workos.errors import AuthError, Failure, Retryable, ServiceError, clip
+from stytch2workos.pacing import (
+    DEFAULT_POLICY,
+    RETRYABLE_STATUSES,
+    Budget,
+    Pacer,
+    RetryPolicy,
+    bucket_for,
+    parse_retry_after,
+)
+from stytch2workos.settings import StytchCredentials
 
 T = TypeVar("T")
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 ALL_STATUSES = ["active", "invited", "pending", "deleted"]
 
 

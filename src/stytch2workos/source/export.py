@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..progress import NullProgress, Progress
-from ..workspace import Workspace
-from . import snapshot as snap
-from .client import StytchSource
-from .jsonfile import read_export
+from stytch2workos.progress import NullProgress, Progress
+from stytch2workos.source.client import StytchSource
+from stytch2workos.source.jsonfile import read_export
+from stytch2workos.workspace import Workspace
+from stytch2workos.workspace import snapshot as snap
 
 PAGE_SIZE = 1000
 
@@ -42,16 +42,6 @@ class ExportResult:
     retries: int = 0
 
 
-def _org_ids(ws: Workspace, snapshot: int) -> list[str]:
-    return [
-        str(r[0])
-        for r in ws.db.execute(
-            "SELECT organization_id FROM organizations WHERE snapshot_id = ? ORDER BY organization_id",
-            (snapshot,),
-        )
-    ]
-
-
 def export_project(
     ws: Workspace,
     source: StytchSource,
@@ -64,14 +54,12 @@ def export_project(
     snapshot, active = snap.open_snapshot(ws, "api", options.refresh)
     if not active:
         return ExportResult(snapshot, resumed=False, already_complete=True)
-    resumed = (
-        ws.db.execute("SELECT COUNT(*) FROM checkpoints WHERE snapshot_id = ?", (snapshot,)).fetchone()[0] > 0
-    )
+    resumed = snap.has_checkpoints(ws, snapshot)
     if resumed:
         progress.note(f"resuming unfinished export (snapshot {snapshot})")
 
     _export_organizations(ws, source, snapshot, options, progress)
-    org_ids = _org_ids(ws, snapshot)
+    org_ids = snap.organization_ids(ws, snapshot)
     _export_members(ws, source, snapshot, org_ids, options, progress)
     _export_connections(ws, source, snapshot, options, progress)
     if not snap.checkpoint(ws, snapshot, "rbac", "policy").done:
@@ -143,13 +131,7 @@ def _export_connections(
 ) -> None:
     # Every organization is asked: pending and external connections do not show in
     # `sso_active_connections`, and they are part of what a customer configured.
-    done = {
-        str(r[0])
-        for r in ws.db.execute(
-            "SELECT key FROM checkpoints WHERE snapshot_id = ? AND stage = 'connections' AND done = 1",
-            (snapshot,),
-        )
-    }
+    done = snap.done_keys(ws, snapshot, "connections")
     orgs = list(ws.organizations(snapshot))
     todo = [o for o in orgs if o["organization_id"] not in done]
     progress.start("connections", len(orgs))
@@ -190,9 +172,7 @@ def load_json_file(
     members: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        with ws.transaction() as db:
-            db.executemany(snap.ORG_INSERT, orgs)
-            db.executemany(snap.MEMBER_INSERT, members)
+        snap.save_rows(ws, orgs, members)
         progress.advance("records", len(orgs) + len(members))
         orgs.clear()
         members.clear()
@@ -206,12 +186,7 @@ def load_json_file(
             flush()
     flush()
     progress.finish("records")
-    missing = ws.db.execute(
-        "SELECT COUNT(*) FROM members m WHERE m.snapshot_id = ? AND NOT EXISTS "
-        "(SELECT 1 FROM organizations o WHERE o.snapshot_id = m.snapshot_id "
-        "AND o.organization_id = m.organization_id)",
-        (snapshot,),
-    ).fetchone()[0]
+    missing = snap.orphan_members(ws, snapshot)
     if missing:
         progress.note(f"{missing} member(s) belong to organizations not in the file")
     changes = snap.finish_snapshot(ws, snapshot)

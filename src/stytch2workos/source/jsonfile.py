@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InputError
-from ..private_files import open_private_text
-from ..workspace import Workspace
+from stytch2workos.errors import InputError
+from stytch2workos.private_files import open_private_text
+from stytch2workos.workspace import Workspace
 
 CHUNK = 1 << 20
 _WS = " \t\r\n"

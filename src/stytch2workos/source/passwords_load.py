@@ -2,7 +2,7 @@
 
 The decrypted CSV arrives as a stream of lines and is never held whole: rows
 are parsed, matched to the snapshot and converted in batches, and each batch is
-written with one ``executemany``. Memory stays flat for any number of rows;
+stored in one call (``HashStore.insert``). Memory stays flat for any number of rows;
 the database is the only place a hash is kept.
 
 A load replaces the previous one, inside a single transaction: a delivery that
@@ -20,33 +20,25 @@ no hash at all.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..errors import InputError
-from ..progress import NullProgress, Progress
-from ..transform.passwords import Converted, ParsedRow, PickRule, ScryptParams, convert
-from ..workspace import Workspace
-from .delivery import DeliveryError
-from .hashcsv import HashCsvFormatError, RowError, read_params_and_rows
-from .passwords_select import people_counts, select_hashes
-from .snapshot import now_iso
+from stytch2workos.errors import InputError
+from stytch2workos.progress import NullProgress, Progress
+from stytch2workos.source.delivery import DeliveryError
+from stytch2workos.source.hashcsv import HashCsvFormatError, RowError, read_params_and_rows
+from stytch2workos.source.passwords_select import select_hashes
+from stytch2workos.transform.passwords import Converted, ParsedRow, PickRule, ScryptParams, convert
+from stytch2workos.workspace import Workspace, now_iso
+from stytch2workos.workspace.hash_reports import people_counts
+from stytch2workos.workspace.hashes import HashRow, HashStore, SnapshotMember
 
 BATCH = 1000
 LOAD_META = "passwords_load"
 # Stytch's method names are short; anything longer is a damaged row, not worth keeping whole.
 _METHOD_CHARS = 40
-
-_INSERT = (
-    "INSERT OR IGNORE INTO password_hashes (member_id, email_key, hash_method, workos_hash, "
-    "workos_type, status, reason, loaded_at, code, line_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_PROBLEM = (
-    "INSERT OR REPLACE INTO password_row_problems (line_no, member_id, code, reason) VALUES (?, ?, ?, ?)"
-)
 
 
 @dataclass
@@ -74,52 +66,23 @@ class LoadSummary:
         return data
 
 
-class _Row(NamedTuple):
-    """One ``password_hashes`` row, in the INSERT's column order."""
-
-    member_id: str
-    email_key: str | None
-    hash_method: str
-    workos_hash: str | None
-    workos_type: str | None
-    status: str
-    reason: str | None
-    loaded_at: str
-    code: str | None
-    line_no: int
-
-
-@dataclass(frozen=True)
-class _Member:
-    email_key: str
-    status: str
-
-
 class _Loader:
-    """One load: the open transaction, the running counts, the project to check rows against."""
+    """One load: the store inside its open transaction, the running counts, the project to
+    check rows against."""
 
-    def __init__(self, db: sqlite3.Connection, snapshot: int, project_id: str | None, summary: LoadSummary):
-        self.db, self.snapshot, self.project_id, self.summary = db, snapshot, project_id, summary
+    def __init__(self, store: HashStore, snapshot: int, project_id: str | None, summary: LoadSummary):
+        self.store, self.snapshot, self.project_id, self.summary = store, snapshot, project_id, summary
         self.loaded_at = now_iso()
 
-    def members(self, ids: list[str]) -> dict[str, _Member]:
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT member_id, email_key, status FROM members WHERE snapshot_id = ? AND member_id IN ({marks})",
-            (self.snapshot, *ids),
-        )
-        return {str(m): _Member(str(k), str(s)) for m, k, s in rows}
-
-    def problem(self, line_no: int, member_id: str | None, code: str, reason: str) -> None:
-        self.db.execute(_PROBLEM, (line_no, member_id, code, reason))
-
-    def row_values(self, row: ParsedRow, member: _Member | None, params: ScryptParams | None) -> _Row:
+    def row_values(
+        self, row: ParsedRow, member: SnapshotMember | None, params: ScryptParams | None
+    ) -> HashRow:
         method = row.hash_method.strip().lower()[:_METHOD_CHARS]
 
         def stored(
             status: str, code: str | None, reason: str | None, converted: Converted | None = None
-        ) -> _Row:
-            return _Row(
+        ) -> HashRow:
+            return HashRow(
                 row.member_id,
                 member.email_key if member else None,
                 method,
@@ -147,33 +110,20 @@ class _Loader:
         return stored("refused", result.code, result.reason)
 
     def write(self, batch: list[ParsedRow], params: ScryptParams | None) -> None:
-        members = self.members([row.member_id for row in batch])
+        members = self.store.snapshot_members(self.snapshot, [row.member_id for row in batch])
         values = [self.row_values(row, members.get(row.member_id), params) for row in batch]
-        before = self.db.total_changes
-        self.db.executemany(_INSERT, values)
-        duplicates = self._duplicates(values) if self.db.total_changes - before < len(values) else set()
+        # The first row for a member id wins; later ones are reported, not silently merged.
+        repeated = self.store.insert(values)
+        for duplicate in repeated:
+            reason = f"this member id already appeared on line {duplicate.kept_line}; that row is kept"
+            self.store.add_problem(duplicate.row.line_no, duplicate.row.member_id, "duplicate_id", reason)
+        self.summary.duplicates += len(repeated)
+        duplicates = {duplicate.row.line_no for duplicate in repeated}
         for value in values:
             if value.line_no not in duplicates:
                 self._count(value)
 
-    def _duplicates(self, values: list[_Row]) -> set[int]:
-        # The first row for a member id wins; later ones are reported, not silently merged.
-        ids = list({value.member_id for value in values})
-        marks = ",".join("?" * len(ids))
-        kept = dict(
-            self.db.execute(
-                f"SELECT member_id, line_no FROM password_hashes WHERE member_id IN ({marks})", ids
-            ).fetchall()
-        )
-        repeated = [value for value in values if kept.get(value.member_id) != value.line_no]
-        for value in repeated:
-            first = kept.get(value.member_id)
-            reason = f"this member id already appeared on line {first}; that row is kept"
-            self.problem(value.line_no, value.member_id, "duplicate_id", reason)
-        self.summary.duplicates += len(repeated)
-        return {value.line_no for value in repeated}
-
-    def _count(self, value: _Row) -> None:
+    def _count(self, value: HashRow) -> None:
         summary = self.summary
         if value.status == "unmatched":
             summary.unmatched += 1
@@ -197,7 +147,7 @@ def _batches(
         loader.summary.rows_read += 1
         if isinstance(row, RowError):
             loader.summary.malformed += 1
-            loader.problem(row.line_no, None, "malformed_row", row.reason)
+            loader.store.add_problem(row.line_no, None, "malformed_row", row.reason)
             continue
         batch.append(row)
         if len(batch) >= BATCH:
@@ -225,13 +175,13 @@ def load_hashes(
     progress = progress or NullProgress()
     snapshot = ws.require_snapshot()
     summary = LoadSummary(source=source, conflict_rule=rule)
+    store = HashStore(ws)
     try:
-        with ws.lock, ws.transaction() as db:
+        with ws.lock, ws.transaction():
             params, rows = read_params_and_rows(lines)
             summary.scrypt_params = None if params is None else asdict(params)
-            db.execute("DELETE FROM password_hashes")
-            db.execute("DELETE FROM password_row_problems")
-            loader = _Loader(db, snapshot, ws.get_meta("stytch_project_id"), summary)
+            store.clear()
+            loader = _Loader(store, snapshot, ws.get_meta("stytch_project_id"), summary)
             progress.start("hash rows")
             for batch in _batches(rows, loader, progress):
                 loader.write(batch, params)
@@ -239,8 +189,8 @@ def load_hashes(
             if summary.rows_read == 0:
                 raise InputError("the hashes file has a header but no rows; ask Stytch support to check it")
             progress.start("choosing")
-            select_hashes(db, snapshot, rule)
-            summary.people = people_counts(db, snapshot)
+            select_hashes(store, snapshot, rule)
+            summary.people = asdict(people_counts(ws, snapshot))
             progress.finish("choosing")
             ws.set_meta(LOAD_META, json.dumps(summary.to_json()))
     except HashCsvFormatError as exc:

@@ -42,7 +42,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from .phc import MAX_KEY_BYTES, PBKDF2_ITERATIONS, argon2_problem, b64, pbkdf2_problem, scrypt_problem
+from stytch2workos.transform.phc import (
+    MAX_KEY_BYTES,
+    PBKDF2_ITERATIONS,
+    argon2_problem,
+    b64,
+    pbkdf2_problem,
+    scrypt_problem,
+)
 
 RefusalCode = Literal[
     "unsupported_algorithm",

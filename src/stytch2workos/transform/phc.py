@@ -1,8 +1,8 @@
 """Password-hash strings as WorkOS reads them: PHC base64 and WorkOS's parameter limits.
 
-One set of numbers for both sides of the import: the converter
-(``transform.passwords``) must only produce hashes WorkOS accepts, and the WorkOS
-emulator (``emulators.hashes``) must refuse the rest. Pure; the ``*_problem``
+The converter (``transform.passwords``) must only produce hashes WorkOS
+accepts. The WorkOS emulator states the same documented limits on its own, so a
+wrong number here is caught rather than mirrored. Pure; the ``*_problem``
 functions return None for acceptable parameters, else a short reason free of
 hash material.
 """

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..config import MigrationConfig
-from .identity import email_key, is_valid_email, split_name
+from stytch2workos.config import MigrationConfig
+from stytch2workos.transform.identity import email_key, is_valid_email, split_name
 
 MetadataValue = str
 

@@ -1,0 +1,1 @@
+"""Typer commands: flags → settings → library call; Rich progress, tables and exit codes."""

@@ -1,0 +1,133 @@
+"""``stytch2workos export``: snapshot a Stytch project into the workspace."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from stytch2workos import console
+from stytch2workos.cli.common import JsonOpt, WorkspaceOpt, handled, open_workspace, progress
+from stytch2workos.errors import ConfigError
+from stytch2workos.pacing import RetryPolicy
+from stytch2workos.report import snapshot_summary
+from stytch2workos.settings import stytch_credentials
+from stytch2workos.source.jsonfile import write_export
+
+commands = typer.Typer()
+
+
+@commands.command()
+@handled
+def export(
+    workspace: WorkspaceOpt = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Take a fresh snapshot and record what changed since the last.")
+    ] = False,
+    from_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-json", help='Load a {"organizations", "members"} file instead of calling Stytch.'
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option("--json-out", help='Also write the snapshot as {"organizations", "members"} JSON.'),
+    ] = None,
+    searches_per_minute: Annotated[
+        int, typer.Option(help="Pace for each Stytch search endpoint (documented limit: 100/min).")
+    ] = 100,
+    reads_per_second: Annotated[
+        float,
+        typer.Option(help="Pace for other Stytch reads (SSO/SCIM connections, RBAC); no documented limit."),
+    ] = 20.0,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before a Stytch request is abandoned and retried.")
+    ] = 30.0,
+    max_attempts: Annotated[
+        int, typer.Option(help="Attempts per request before giving up (429/5xx/network errors).")
+    ] = 8,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export organizations, members (every status), SSO/SCIM connections and RBAC roles.
+
+    Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
+    overrides the API address). An interrupted export resumes where it stopped.
+    """
+    if searches_per_minute < 1 or max_attempts < 1 or reads_per_second < 1:
+        raise ConfigError("--searches-per-minute, --reads-per-second and --max-attempts must be at least 1")
+    # The Stytch SDK takes a second to import: only this command pays for it.
+    from stytch2workos.source.client import StytchSource
+    from stytch2workos.source.export import ExportOptions, export_project, load_json_file
+
+    with open_workspace(workspace) as ws, progress(as_json) as bar:
+        if from_json is not None:
+            ws.bind_project(
+                os.environ.get("STYTCH_PROJECT_ID") or ws.get_meta("stytch_project_id") or "from-file"
+            )
+            result = load_json_file(ws, from_json, refresh, bar)
+        else:
+            creds = stytch_credentials(os.environ)
+            ws.bind_project(creds.project_id)
+
+            def on_retry(exc: Exception, wait: float) -> None:
+                bar.note(f"retrying in {wait:.1f}s: {exc}")
+
+            source = StytchSource(
+                creds,
+                searches_per_minute=searches_per_minute,
+                other_per_second=reads_per_second,
+                timeout=timeout,
+                policy=RetryPolicy(max_attempts=max_attempts),
+                on_retry=on_retry,
+            )
+            try:
+                result = export_project(ws, source, ExportOptions(refresh=refresh), bar)
+            finally:
+                source.close()
+        summary = snapshot_summary(ws, result.snapshot_id)
+        summary["already_complete"] = result.already_complete
+        summary["resumed"] = result.resumed
+        summary["retries"] = result.retries
+        if json_out is not None:
+            orgs, members = write_export(ws, result.snapshot_id, json_out)
+            summary["json_out"] = {"path": str(json_out), "organizations": orgs, "members": members}
+    if as_json:
+        console.print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    if summary["already_complete"]:
+        console.err.print(
+            "[dim]The workspace already holds a complete snapshot; use --refresh for a new one.[/dim]"
+        )
+    console.out.print(
+        f"[bold]Snapshot {summary['snapshot']['id']}[/bold]: {summary['organizations']:,} organizations, "
+        f"{summary['members']:,} members ({summary['people']:,} distinct people)"
+    )
+    console.out.print(console.counts_table("Members by status", summary["members_by_status"], "status"))
+    console.out.print(console.counts_table("Members by role", summary["members_by_role"], "role"))
+    console.out.print(
+        console.counts_table("Members by auth method", summary["members_by_auth_method"], "method")
+    )
+    if summary["connections"]:
+        console.out.print(console.counts_table("Connections", summary["connections"], "kind"))
+    orgs = summary["members_by_organization"]
+    table = Table(title="Largest organizations", title_justify="left", show_edge=False)
+    table.add_column("organization")
+    table.add_column("members", justify="right")
+    for org in orgs[:10]:
+        table.add_row(escape(org["name"]), f"{org['members']:,}")
+    console.out.print(table)
+    if summary["changes_since_previous"]:
+        console.out.print(
+            console.counts_table("Changes since previous snapshot", summary["changes_since_previous"])
+        )
+    if "json_out" in summary:
+        console.out.print(f"Wrote {escape(summary['json_out']['path'])}")
