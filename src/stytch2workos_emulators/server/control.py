@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -60,3 +61,48 @@ class EmulatorControl:
 
     def reset_stats(self) -> None:
         self._call("DELETE", "stats")
+
+    # -- WorkOS SSO handoff (seed keys and actions described in workos/handoff_seed.py) --------
+
+    def complete_setup(self, organization_id: str, kind: str, **options: Any) -> None:
+        """Play the customer finishing Admin Portal setup: ``kind`` is ``sso`` or ``dsync``."""
+        self.seed({"complete_setup": [{"organization_id": organization_id, "kind": kind, **options}]})
+
+    def set_object_state(
+        self,
+        state: str,
+        *,
+        connection_id: str | None = None,
+        directory_id: str | None = None,
+        source: str = "dashboard",
+    ) -> None:
+        """Move one WorkOS connection or directory to ``state`` (events follow)."""
+        target = {"connection_id": connection_id} if connection_id else {"directory_id": directory_id}
+        self.seed({"set_state": [{**target, "state": state, "source": source}]})
+
+    def add_webhook_endpoint(
+        self, endpoint_url: str, secret: str, events: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Register a WorkOS webhook endpoint (loopback HTTP allowed); returns it as stored."""
+        endpoint: dict[str, Any] = {"endpoint_url": endpoint_url, "secret": secret}
+        if events is not None:
+            endpoint["events"] = events
+        self.seed({"webhook_endpoints": [endpoint]})
+        stored: dict[str, Any] = next(
+            w for w in reversed(self.state()["webhook_endpoints"]) if w["endpoint_url"] == endpoint_url
+        )
+        return stored
+
+    def set_connections_api(self, enabled: bool) -> None:
+        """Switch the WorkOS environment's Create Connection API on or off (off: POST is a 404)."""
+        self.seed({"feature_flags": {"connections_api": enabled}})
+
+    def webhook_deliveries(self, *, settle: float = 0.0) -> list[dict[str, Any]]:
+        """WorkOS webhook delivery records; with ``settle``, wait up to that many seconds
+        for every delivery to finish (delivered, failed or skipped)."""
+        deadline = time.monotonic() + settle
+        while True:
+            records: list[dict[str, Any]] = self.state()["webhook_deliveries"]
+            if time.monotonic() >= deadline or all(r["status"] != "pending" for r in records):
+                return records
+            time.sleep(0.02)

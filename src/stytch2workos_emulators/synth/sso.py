@@ -4,28 +4,35 @@
 Identity-provider hosts are fake (``*.okta.example``, ``login.entra.example``, ...); the
 ACS, redirect and SCIM base URLs follow Stytch's own pattern under its API host, because
 that is what a migration has to hand over to the customer's IdP admins.
+
+Every ``identity_provider`` Stytch documents for SAML (and ``""``) and for SCIM occurs.
+The rarer ones refine a "generic" draw with a generator seeded by the connection id, and
+so do the occasional ``alternative_audience_uri``/``alternative_acs_url`` (left behind by
+a migration into Stytch): the project's main random stream is drawn exactly as before, so
+adding them changed no other generated value. SAML encryption keys are PKCS#1
+(``RSA PRIVATE KEY``), the only format Stytch returns.
 """
 
 from __future__ import annotations
 
 import random
-import string
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives import serialization
+
 from stytch2workos_emulators.synth.common import BASE_TS, DAY, NOW_TS, Ids, Json, new_uuid, rfc3339
-from stytch2workos_emulators.synth.keys import (
-    certificate_pem,
-    fake_rsa_key,
-    private_key_pem,
-    self_signed_certificate,
+from stytch2workos_emulators.synth.idp_endpoints import (
+    ALNUM,
+    oidc_endpoints,
+    random_token,
+    saml_attribute_mapping,
+    saml_endpoints,
 )
+from stytch2workos_emulators.synth.keys import certificate_pem, fake_rsa_key, self_signed_certificate
 from stytch2workos_emulators.synth.rbac import GROUP_ROLES
 
-_ALNUM = string.ascii_letters + string.digits
-_LOWER_ALNUM = string.ascii_lowercase + string.digits
 _EMAIL_NAMEID = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 _UNSPECIFIED_NAMEID = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-_ENTRA_CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
 
 SAML_PROVIDERS = {
     "okta": "Okta",
@@ -36,6 +43,20 @@ SAML_PROVIDERS = {
     "generic": "Corporate SSO",
 }
 _SAML_WEIGHTS = (35, 30, 12, 8, 7, 8)
+# The other SAML providers Stytch documents; a "generic" draw may become one of them.
+_SAML_REFINED = {
+    "classlink": "ClassLink",
+    "cyberark": "CyberArk Identity",
+    "duo": "Duo SSO",
+    "keycloak": "Keycloak",
+    "miniorange": "miniOrange",
+    "pingfederate": "PingFederate",
+    "rippling": "Rippling",
+    "salesforce": "Salesforce",
+    "shibboleth": "Shibboleth",
+}
+_PROVIDER_NAMES = {**SAML_PROVIDERS, **_SAML_REFINED}
+_REFINABLE = {"generic": 0.75, "jumpcloud": 0.5}  # main-stream draw → chance it is refined
 OIDC_PROVIDERS = {
     "okta": "Okta OIDC",
     "microsoft-entra": "Entra ID (OIDC)",
@@ -46,6 +67,9 @@ _OIDC_WEIGHTS = (40, 30, 15, 15)
 # Directory groups that grant no role: SCIM pushes them all the same.
 _PLAIN_GROUPS = ("All Staff", "Contractors", "Interns", "Berlin Office")
 _SCIM_PROVIDERS = ("okta", "microsoft-entra", "jumpcloud", "onelogin", "rippling", "generic", "")
+# Documented SCIM providers that refine a "generic" SCIM draw, as the SAML ones do.
+_SCIM_REFINED = ("cyberark", "pingfederate")
+_VENDOR = "https://login.vendor-app.example"  # the app's own login host, for the alternative_* URLs
 
 
 @dataclass(frozen=True)
@@ -83,10 +107,6 @@ class ScimInfo:
     directory_groups: tuple[Json, ...]  # every group the IdP pushed, with or without a role
 
 
-def _token(rng: random.Random, alphabet: str, length: int) -> str:
-    return "".join(rng.choices(alphabet, k=length))
-
-
 def cert_pool(rng: random.Random) -> CertPool:
     """Issue the project's handful of certificates: four IdP signing certs and Stytch's own."""
     idp_key = fake_rsa_key("idp-signing")
@@ -113,48 +133,17 @@ def cert_pool(rng: random.Random) -> CertPool:
         BASE_TS - 400 * DAY,
         BASE_TS + 3250 * DAY,
     )
-    return CertPool(tuple(idp), certificate_pem(sp), private_key_pem(sp_key))
+    pkcs1 = sp_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return CertPool(tuple(idp), certificate_pem(sp), pkcs1.decode("ascii"))
 
 
-def _saml_endpoints(rng: random.Random, provider: str, slug: str, domain: str) -> tuple[str, str]:
-    if provider == "okta":
-        app = "exk" + _token(rng, _ALNUM, 17)
-        return (
-            f"http://www.okta.example/{app}",
-            f"https://{slug}.okta.example/app/{slug}_stytch_1/{app}/sso/saml",
-        )
-    if provider == "microsoft-entra":
-        tenant = new_uuid(rng)
-        return f"https://sts.entra.example/{tenant}/", f"https://login.entra.example/{tenant}/saml2"
-    if provider == "google-workspace":
-        idpid = "C0" + _token(rng, _LOWER_ALNUM, 7)
-        base = "https://accounts.google.example/o/saml2"
-        return f"{base}?idpid={idpid}", f"{base}/idp?idpid={idpid}"
-    if provider == "onelogin":
-        app = new_uuid(rng)
-        return (
-            f"https://app.onelogin.example/saml/metadata/{app}",
-            f"https://{slug}.onelogin.example/trust/saml2/http-post/sso/{app}",
-        )
-    if provider == "jumpcloud":
-        return (
-            f"https://sso.jumpcloud.example/saml2/{slug}",
-            f"https://sso.jumpcloud.example/saml2/{slug}/sso",
-        )
-    return f"https://idp.{domain}/saml/metadata", f"https://idp.{domain}/saml/sso"
-
-
-def _saml_attribute_mapping(provider: str) -> Json:
-    if provider == "microsoft-entra":
-        return {
-            "email": f"{_ENTRA_CLAIMS}/emailaddress",
-            "first_name": f"{_ENTRA_CLAIMS}/givenname",
-            "last_name": f"{_ENTRA_CLAIMS}/surname",
-            "groups": "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
-        }
-    if provider == "google-workspace":
-        return {"email": "email", "full_name": "name"}
-    return {"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"}
+def _local_rng(connection_id: str, purpose: str) -> random.Random:
+    """A generator for one connection's rarer traits, apart from the project's main stream."""
+    return random.Random(f"{connection_id}/{purpose}")
 
 
 def saml_connection(
@@ -173,8 +162,22 @@ def saml_connection(
     """A SAML connection; ``showcase`` turns on every optional feature (encryption, roles)."""
     connection_id = ids("saml-connection")
     provider = rng.choices(tuple(SAML_PROVIDERS), _SAML_WEIGHTS)[0]
-    display = SAML_PROVIDERS[provider]
+    local = _local_rng(connection_id, "saml")
+    # Generic and JumpCloud endpoints take no draws from the main stream, so either can
+    # become a rarer provider without moving any later value. Keycloak only while pending:
+    # an active one reaches scim_connection, where "keycloak" is the OIDC provider's.
+    if provider in _REFINABLE and local.random() < _REFINABLE[provider]:
+        if pending and local.random() < 0.5:  # keycloak's only chance, so a larger share
+            provider = "keycloak"
+        else:
+            provider = local.choice(tuple(p for p in _SAML_REFINED if p != "keycloak"))
+    display = _PROVIDER_NAMES[provider]
     acs = f"{api}/v1/b2b/sso/callback/{connection_id}"
+    alternative_audience = alternative_acs = ""
+    if not pending and local.random() < 0.15:
+        alternative_audience = f"{_VENDOR}/saml/metadata/{slug}"
+        if local.random() < 0.5:
+            alternative_acs = f"{_VENDOR}/saml/acs/{connection_id}"
     signing = {
         "certificate_id": "",
         "certificate": certs.sp_certificate,
@@ -189,7 +192,7 @@ def saml_connection(
     encryption: list[Json] = []
     entity_id = sso_url = ""
     if not pending:
-        entity_id, sso_url = _saml_endpoints(rng, provider, slug, domain)
+        entity_id, sso_url = saml_endpoints(rng, provider, slug, domain)
         # Two verification certs means an IdP certificate rotation caught mid-way.
         for pem, issuer, cert_created, cert_expires in rng.sample(certs.idp, 2 if rng.random() < 0.15 else 1):
             verification.append(
@@ -229,12 +232,12 @@ def saml_connection(
         "idp_sso_url": sso_url,
         "acs_url": acs,
         "audience_uri": acs,
-        "alternative_audience_uri": "",
-        "alternative_acs_url": "",
+        "alternative_audience_uri": alternative_audience,
+        "alternative_acs_url": alternative_acs,
         "nameid_format": _UNSPECIFIED_NAMEID if rng.random() < 0.1 else _EMAIL_NAMEID,
         "idp_initiated_auth_disabled": rng.random() < 0.2,
         "allow_gateway_callback": False,
-        "attribute_mapping": {} if pending else _saml_attribute_mapping(provider),
+        "attribute_mapping": {} if pending else saml_attribute_mapping(provider),
         "signing_certificates": [signing],
         "verification_certificates": verification,
         "encryption_private_keys": encryption,
@@ -245,48 +248,6 @@ def saml_connection(
     return connection, info
 
 
-def _oidc_endpoints(
-    rng: random.Random, provider: str, slug: str, domain: str
-) -> tuple[str, str, str, str, str, str]:
-    """(client_id, issuer, authorization, token, userinfo, jwks) for a fake IdP tenant."""
-    if provider == "okta":
-        base = f"https://{slug}.okta.example"
-        client_id = "0oa" + _token(rng, _ALNUM, 17)
-        return (
-            client_id,
-            base,
-            f"{base}/oauth2/v1/authorize",
-            f"{base}/oauth2/v1/token",
-            f"{base}/oauth2/v1/userinfo",
-            f"{base}/oauth2/v1/keys",
-        )
-    if provider == "microsoft-entra":
-        tenant = new_uuid(rng)
-        base = f"https://login.entra.example/{tenant}"
-        return (
-            new_uuid(rng),
-            f"{base}/v2.0",
-            f"{base}/oauth2/v2.0/authorize",
-            f"{base}/oauth2/v2.0/token",
-            "https://graph.entra.example/oidc/userinfo",
-            f"{base}/discovery/v2.0/keys",
-        )
-    if provider == "keycloak":
-        base = f"https://auth.{domain}/realms/{slug}"
-        flow = f"{base}/protocol/openid-connect"
-        return "stytch-b2b", base, f"{flow}/auth", f"{flow}/token", f"{flow}/userinfo", f"{flow}/certs"
-    base = f"https://login.{domain}"
-    client_id = _token(rng, _LOWER_ALNUM, 24)
-    return (
-        client_id,
-        base,
-        f"{base}/authorize",
-        f"{base}/oauth/token",
-        f"{base}/userinfo",
-        f"{base}/.well-known/jwks.json",
-    )
-
-
 def oidc_connection(
     rng: random.Random, ids: Ids, api: str, org_id: str, slug: str, domain: str
 ) -> tuple[Json, ConnectionInfo]:
@@ -294,7 +255,7 @@ def oidc_connection(
     connection_id = ids("oidc-connection")
     provider = rng.choices(tuple(OIDC_PROVIDERS), _OIDC_WEIGHTS)[0]
     display = OIDC_PROVIDERS[provider]
-    client_id, issuer, authorize, token, userinfo, jwks = _oidc_endpoints(rng, provider, slug, domain)
+    client_id, issuer, authorize, token, userinfo, jwks = oidc_endpoints(rng, provider, slug, domain)
     connection = {
         "organization_id": org_id,
         "connection_id": connection_id,
@@ -303,7 +264,7 @@ def oidc_connection(
         "identity_provider": provider,
         "redirect_url": f"{api}/v1/b2b/sso/callback/{connection_id}",
         "client_id": client_id,
-        "client_secret": "fake-oidc-secret-" + _token(rng, _ALNUM, 32),
+        "client_secret": "fake-oidc-secret-" + random_token(rng, ALNUM, 32),
         "issuer": issuer,
         "authorization_url": authorize,
         "token_url": token,
@@ -345,9 +306,14 @@ def scim_connection(
 ) -> tuple[Json, ScimInfo]:
     """An active SCIM connection; only the bearer token's last four characters are visible."""
     connection_id = ids("scim-connection")
-    if not provider or provider not in _SCIM_PROVIDERS:
+    if provider in _SAML_REFINED and provider != "keycloak":  # was generic or jumpcloud: no draw
+        provider = provider if provider in (*_SCIM_PROVIDERS, *_SCIM_REFINED) else "generic"
+    elif not provider or provider not in _SCIM_PROVIDERS:
         provider = rng.choice(_SCIM_PROVIDERS)
-    display = f"{SAML_PROVIDERS.get(provider, 'Directory')} SCIM" if provider else "SCIM directory"
+    if provider == "generic":
+        local = _local_rng(connection_id, "scim")
+        provider = local.choice(("generic", "generic", *_SCIM_REFINED))
+    display = f"{_PROVIDER_NAMES.get(provider, 'Directory')} SCIM" if provider else "SCIM directory"
     expires = rfc3339(NOW_TS + rng.randint(30, 900) * DAY) if rng.random() < 0.7 else None
     rotating = rng.random() < 0.1
     chosen = rng.sample(GROUP_ROLES, rng.randint(1, 3))
@@ -362,7 +328,7 @@ def scim_connection(
         }
         for n, name in enumerate(names)
     )
-    last_four = _token(rng, _ALNUM, 4)
+    last_four = random_token(rng, ALNUM, 4)
     connection = {
         "organization_id": org_id,
         "connection_id": connection_id,
@@ -372,7 +338,7 @@ def scim_connection(
         "base_url": f"{api}/v1/b2b/scim/{connection_id}",
         "bearer_token_last_four": last_four,
         "bearer_token_expires_at": expires,
-        "next_bearer_token_last_four": _token(rng, _ALNUM, 4) if rotating else "",
+        "next_bearer_token_last_four": random_token(rng, ALNUM, 4) if rotating else "",
         "next_bearer_token_expires_at": rfc3339(NOW_TS + 365 * DAY) if rotating else None,
         "scim_group_implicit_role_assignments": [
             {"role_id": role, "group_id": group_id, "group_name": name} for group_id, name, role in groups

@@ -2,8 +2,10 @@
 
 Routes come from the resource modules (``workos_orgs``, ``workos_users``,
 ``workos_memberships``, ``workos_invitations``, ``workos_auth``, ``workos_sso``,
-``workos_misc``); this module adds credentials, the documented rate-limit
-budgets, WorkOS-shaped errors for the shared layer, and ``X-Request-ID``.
+``workos_authorization``, ``workos_misc``, and the SSO handoff's ``workos_directories``,
+``workos_events``, ``workos_webhooks``); this module adds credentials, the documented rate-limit
+budgets, WorkOS-shaped errors for the shared layer, ``X-Request-ID``, and the thread that
+delivers events to webhook endpoints (:mod:`.delivery`).
 
 Budgets (WorkOS "Rate limits" docs), all sliding windows:
 
@@ -16,6 +18,7 @@ Budgets (WorkOS "Rate limits" docs), all sliding windows:
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -25,15 +28,25 @@ from stytch2workos_emulators.server.app import EmulatorApp, retry_after_header
 from stytch2workos_emulators.server.http import Request, Response, Router
 from stytch2workos_emulators.server.ratelimit import Budget
 from stytch2workos_emulators.workos.auth import AuthAPI
+from stytch2workos_emulators.workos.authorization import (
+    EnvironmentRolesAPI,
+    OrganizationRolesAPI,
+    PermissionsAPI,
+)
+from stytch2workos_emulators.workos.delivery import RETRY_DELAYS, WebhookDispatcher, check_retry_delays
+from stytch2workos_emulators.workos.directories import DirectoriesAPI
 from stytch2workos_emulators.workos.errors import normalize_email
+from stytch2workos_emulators.workos.events import EventsAPI
+from stytch2workos_emulators.workos.handoff_models import Event, event_json
 from stytch2workos_emulators.workos.invitations import InvitationsAPI
 from stytch2workos_emulators.workos.memberships import MembershipsAPI
-from stytch2workos_emulators.workos.misc import PortalAPI, RolesAPI
+from stytch2workos_emulators.workos.misc import PortalAPI
 from stytch2workos_emulators.workos.orgs import OrganizationsAPI
 from stytch2workos_emulators.workos.seed import dump, load_seed
 from stytch2workos_emulators.workos.sso import ConnectionsAPI
 from stytch2workos_emulators.workos.state import State
 from stytch2workos_emulators.workos.users import UsersAPI
+from stytch2workos_emulators.workos.webhooks import WebhookEndpointsAPI, subscribed
 
 BUDGETS = [
     Budget("general", 6000, 60),
@@ -98,6 +111,8 @@ class WorkOSService:
         self.api_key = api_key
         self.client_id = client_id
         self.state = State(clock)
+        self.dispatcher = WebhookDispatcher()
+        self.state.on_event = self._deliver
         self.budgets = list(BUDGETS)
         self.router = Router()
         apis = (
@@ -107,8 +122,13 @@ class WorkOSService:
             InvitationsAPI(self.state),
             AuthAPI(self.state, api_key, client_id),
             ConnectionsAPI(self.state),
-            RolesAPI(self.state),
+            PermissionsAPI(self.state),
+            EnvironmentRolesAPI(self.state),
+            OrganizationRolesAPI(self.state),
             PortalAPI(self.state),
+            DirectoriesAPI(self.state),
+            EventsAPI(self.state),
+            WebhookEndpointsAPI(self.state),
         )
         for api in apis:
             for method, template, handler in api.routes():
@@ -147,14 +167,36 @@ class WorkOSService:
         response.headers["X-Request-ID"] = "req_" + secrets.token_hex(13)
         return response
 
+    def _deliver(self, event: Event) -> None:
+        """Hand an event to every enabled webhook endpoint subscribed to it."""
+        body = json.dumps(event_json(event), separators=(",", ":")).encode()
+        for w in self.state.handoff.webhook_endpoints:
+            if subscribed(w, event.event):
+                self.dispatcher.submit(w.id, w.endpoint_url, w.secret, event.id, event.event, body)
+
     def reset(self) -> None:
         self.state.clear()
+        self.dispatcher.reset()
+        self.dispatcher.retry_delays = RETRY_DELAYS
 
     def load_seed(self, seed: dict[str, Any]) -> None:
+        """The state's seed, plus the dispatcher's keys: retry delays and delivery history."""
+        seed = dict(seed)
+        delays = seed.pop("webhook_retry_delays", None)
+        records = seed.pop("webhook_deliveries", None) or []
+        if delays is not None:
+            self.dispatcher.retry_delays = check_retry_delays(delays)
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError("webhook_deliveries must be a list of objects")
         load_seed(self.state, seed)
+        self.dispatcher.restore(records)
 
     def dump(self) -> dict[str, Any]:
-        return dump(self.state)
+        return {
+            **dump(self.state),
+            "webhook_retry_delays": list(self.dispatcher.retry_delays),
+            "webhook_deliveries": self.dispatcher.records(),
+        }
 
 
 def create_app(

@@ -86,7 +86,7 @@ class InvitationsAPI:
             fail(400, "expires_in_days_too_short", "expires_in_days must be at least 1.")
         if days > EXPIRY_DAYS[1]:
             fail(400, "expires_in_days_too_long", "expires_in_days must be at most 30.")
-        if role_slug is not None and role_slug not in {r.slug for r in state.roles_for(org_id)}:
+        if role_slug is not None and state.find_role(org_id, role_slug) is None:
             fail(400, "invalid_role", f"Role '{role_slug}' is not a valid role.")
         self._check_not_invited(email, org_id)
         invitation_id, now = state.ids.stamp("invitation")

@@ -65,9 +65,8 @@ class MembershipsAPI:
                 "multiple_roles_not_enabled",
                 "Multiple roles are not enabled for this environment.",
             )
-        known = {role.slug for role in self.state.roles_for(org_id)}
         for slug in slugs:
-            if slug not in known:
+            if self.state.find_role(org_id, slug) is None:
                 fail(422, "invalid_role", f"Role '{slug}' is not a valid role.", role_slug=slug)
         return self.state.ordered_roles(org_id, slugs)
 

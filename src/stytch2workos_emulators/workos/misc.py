@@ -1,4 +1,4 @@
-"""Roles (``/authorization/...``) and Admin Portal links (``/portal/...``)."""
+"""Admin Portal links (``/portal/...``); roles and permissions live in :mod:`.authorization`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import secrets
 
 from stytch2workos_emulators.server.http import Handler, Request, Response
 from stytch2workos_emulators.workos.errors import body_of, field_error, is_email, not_found, string_list, text
-from stytch2workos_emulators.workos.models import role_json
 from stytch2workos_emulators.workos.state import State
+from stytch2workos_emulators.workos.store import iso_from_ms
 
 # GenerateLinkIntent in the SDK.
 PORTAL_INTENTS = (
@@ -20,31 +20,10 @@ PORTAL_INTENTS = (
     "bring_your_own_key",
 )
 MAX_IT_CONTACTS = 20
+# "Expires five minutes after issuance" (Admin Portal docs): kept in the link's record.
+LINK_LIFETIME_MS = 5 * 60 * 1000
 # A .test host (RFC 2606) so a generated link can never reach a real service.
 PORTAL_URL = "https://setup.workos.test/portal/launch?secret={token}"
-
-
-class RolesAPI:
-    """Environment roles and an organization's roles; not paginated, in priority order."""
-
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    def routes(self) -> list[tuple[str, str, Handler]]:
-        return [
-            ("GET", "/authorization/roles", self.environment),
-            ("GET", "/authorization/organizations/{organizationId}/roles", self.organization),
-        ]
-
-    def environment(self, request: Request) -> Response:
-        return Response(200, {"object": "list", "data": [role_json(r) for r in self.state.env_roles]})
-
-    def organization(self, request: Request) -> Response:
-        org_id = request.params["organizationId"]
-        if org_id not in self.state.orgs.by_id:
-            not_found("Organization", org_id)
-        roles = self.state.roles_for(org_id)
-        return Response(200, {"object": "list", "data": [role_json(r) for r in roles]})
 
 
 class PortalAPI:
@@ -78,13 +57,18 @@ class PortalAPI:
         if org_id not in self.state.orgs.by_id:
             not_found("Organization", org_id)
         link = PORTAL_URL.format(token=secrets.token_urlsafe(24))
+        now_ms = int(self.state.ids.clock() * 1000)
         self.state.portal_links.append(
             {
                 "organization": org_id,
                 "intent": intent,
                 "external_user_id": body.get("external_user_id"),
+                "return_url": body.get("return_url"),
+                "success_url": body.get("success_url"),
+                "it_contact_emails": contacts,
                 "link": link,
-                "created_at": self.state.ids.now(),
+                "created_at": iso_from_ms(now_ms),
+                "expires_at": iso_from_ms(now_ms + LINK_LIFETIME_MS),
                 "revoked": False,
             }
         )

@@ -100,6 +100,20 @@ class Role:
     description: str | None = None
     permissions: list[str] = field(default_factory=list)
     organization_id: str | None = None  # None for an environment role
+    resource_type_slug: str = "organization"
+
+
+@dataclass
+class Permission:
+    id: str
+    slug: str
+    name: str
+    created_at: str
+    updated_at: str
+    description: str | None = None
+    # Managed by WorkOS itself: cannot be changed or deleted through the API.
+    system: bool = False
+    resource_type_slug: str = "organization"
 
 
 @dataclass
@@ -127,6 +141,8 @@ class Connection:
     saml_options: dict[str, Any] | None = None
     oidc_options: dict[str, Any] | None = None
     attribute_maps: dict[str, Any] | None = None
+    # WorkOS's own key for the connection: in its callback URLs and (by default) the SP entity id.
+    external_key: str = ""
 
 
 def domain_json(d: Domain) -> dict[str, Any]:
@@ -235,22 +251,34 @@ def invitation_json(inv: Invitation, state: str, accept_url: str) -> dict[str, A
 
 
 def role_json(role: Role) -> dict[str, Any]:
-    """A Role; organization roles carry their organization id."""
-    body: dict[str, Any] = {
+    """A Role as the spec draws it: no organization id, only the type tells the two kinds apart."""
+    return {
         "object": "role",
         "id": role.id,
         "slug": role.slug,
         "name": role.name,
         "description": role.description,
         "type": "OrganizationRole" if role.organization_id else "EnvironmentRole",
-        "resource_type_slug": "organization",
+        "resource_type_slug": role.resource_type_slug,
         "permissions": list(role.permissions),
         "created_at": role.created_at,
         "updated_at": role.updated_at,
     }
-    if role.organization_id:
-        body["organization_id"] = role.organization_id
-    return body
+
+
+def permission_json(p: Permission) -> dict[str, Any]:
+    """An AuthorizationPermission."""
+    return {
+        "object": "permission",
+        "id": p.id,
+        "slug": p.slug,
+        "name": p.name,
+        "description": p.description,
+        "system": p.system,
+        "resource_type_slug": p.resource_type_slug,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
 
 
 def factor_json(f: Factor, *, enrolled: bool = False, private: bool = False) -> dict[str, Any]:
@@ -304,6 +332,7 @@ def connection_json(c: Connection, domains: list[str], *, private: bool = False)
     }
     if private:
         body["external_id"] = c.external_id
+        body["external_key"] = c.external_key
         body["saml_options"] = c.saml_options
         body["oidc_options"] = c.oidc_options
         body["attribute_maps"] = c.attribute_maps

@@ -4,15 +4,21 @@ A seed uses the API's own object shapes, every key optional::
 
     {"settings": {"multiple_roles": bool, "require_email_verification": bool,
                   "allow_repeated_invitations": bool},
+     "permissions": [{slug, name?, description?, system?, resource_type_slug?}],
      "roles": [{slug, name, description?, permissions?}],           # replaces admin + member
-     "organization_roles": {org_id: [{slug, name, ...}]},
+     "organization_roles": {org_id: [{slug, name, permissions?, ...}]},
      "organizations": [Organization], "users": [User + password fields],
      "organization_memberships": [Membership], "invitations": [Invitation],
      "auth_factors": [Factor + totp.secret], "connections": [Connection + options],
      "portal_links": [...]}
 
+plus the SSO handoff's directories, webhook endpoints, events, feature flags and
+actions (``complete_setup``, ``set_state``), described in :mod:`.handoff_seed`.
+
 :func:`dump` returns the same shapes, secrets included, so ``seed(dump())``
 rebuilds an equal state. Bad seeds raise ``ValueError`` (a 400 from the control API).
+A role's permission slug that no permission has yet is created as a permission
+named after its slug, so a seed can give roles permissions in one line.
 
 Seeding only adds, so a seed holding nothing but ``settings`` switches a behaviour
 of a running emulator: ``POST /_emulator/seed {"settings": {...}}``.
@@ -23,6 +29,10 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
+from stytch2workos_emulators.workos.directories import external_key
+from stytch2workos_emulators.workos.handoff_seed import LISTS as HANDOFF_LISTS
+from stytch2workos_emulators.workos.handoff_seed import OBJECTS as HANDOFF_OBJECTS
+from stytch2workos_emulators.workos.handoff_seed import dump_handoff, load_handoff
 from stytch2workos_emulators.workos.invitations import ACCEPT_URL
 from stytch2workos_emulators.workos.models import (
     Connection,
@@ -31,12 +41,14 @@ from stytch2workos_emulators.workos.models import (
     Invitation,
     Membership,
     Organization,
+    Permission,
     Role,
     User,
     connection_json,
     factor_json,
     invitation_json,
     organization_json,
+    permission_json,
     role_json,
     user_json,
 )
@@ -56,19 +68,51 @@ def _stamps(state: State, data: dict[str, Any], prefix: str) -> tuple[str, str, 
     return str(object_id), created, str(data.get("updated_at") or created)
 
 
+def _permission(state: State, data: dict[str, Any]) -> Permission:
+    permission_id, created, updated = _stamps(state, data, "perm")
+    slug = str(data["slug"])
+    owner = state.permission_by_slug.get(slug)
+    if owner not in (None, permission_id):
+        raise ValueError(f"permission slug {slug!r} is already used")
+    p = Permission(permission_id, slug, str(data.get("name") or slug), created, updated)
+    p.description = data.get("description")
+    p.system = bool(data.get("system"))
+    p.resource_type_slug = str(data.get("resource_type_slug") or "organization")
+    return p
+
+
 def _role(state: State, data: dict[str, Any], org_id: str | None) -> Role:
     role_id, created, updated = _stamps(state, data, "role")
     slug = str(data["slug"])
-    return Role(
+    listed = data.get("permissions") or []
+    if not isinstance(listed, list):
+        raise ValueError(f"role {slug!r}: permissions must be a list of permission slugs")
+    permissions = [str(p) for p in dict.fromkeys(listed)]
+    for name in permissions:
+        if state.permission(name) is None:
+            state.add_permission(_permission(state, {"slug": name}))
+    role = Role(
         role_id,
         slug,
         str(data.get("name") or slug),
         created,
         updated,
         data.get("description"),
-        list(data.get("permissions") or []),
+        permissions,
         org_id,
     )
+    role.resource_type_slug = str(data.get("resource_type_slug") or "organization")
+    return role
+
+
+def _roles(state: State, items: list[dict[str, Any]], org_id: str | None) -> dict[str, Role]:
+    roles = {}
+    for data in items:
+        role = _role(state, data, org_id)
+        if role.slug in roles:
+            raise ValueError(f"role slug {role.slug!r} appears twice")
+        roles[role.slug] = role
+    return roles
 
 
 def _organization(state: State, data: dict[str, Any]) -> Organization:
@@ -191,10 +235,12 @@ def _connection(state: State, data: dict[str, Any]) -> Connection:
     c.external_id = data.get("external_id")
     c.saml_options, c.oidc_options = data.get("saml_options"), data.get("oidc_options")
     c.attribute_maps = data.get("attribute_maps")
+    c.external_key = str(data.get("external_key") or external_key())
     return c
 
 
 _LISTS = (
+    "permissions",
     "roles",
     "organizations",
     "users",
@@ -203,8 +249,9 @@ _LISTS = (
     "auth_factors",
     "connections",
     "portal_links",
+    *HANDOFF_LISTS,
 )
-_OBJECTS = ("settings", "organization_roles")
+_OBJECTS = ("settings", "organization_roles", *HANDOFF_OBJECTS)
 
 
 def _check_shape(seed: dict[str, Any]) -> None:
@@ -232,8 +279,10 @@ def load_seed(state: State, seed: dict[str, Any]) -> None:
         if not isinstance(value, bool):
             raise ValueError(f"setting {name} must be true or false")
         setattr(state.settings, name, value)
-    if "roles" in seed:
-        state.env_roles = [_role(state, r, None) for r in seed["roles"]]
+    for data in seed.get("permissions") or []:
+        state.add_permission(_permission(state, data))
+    if seed.get("roles") is not None:
+        state.env_roles = _roles(state, seed["roles"], None)
     for data in seed.get("organizations") or []:
         org = _organization(state, data)
         if org.external_id is not None and state.org_by_external_id.get(org.external_id) not in (
@@ -245,7 +294,9 @@ def load_seed(state: State, seed: dict[str, Any]) -> None:
     for org_id, roles in (seed.get("organization_roles") or {}).items():
         if org_id not in state.orgs.by_id:
             raise ValueError(f"organization_roles names an unknown organization {org_id}")
-        state.org_roles[org_id] = [_role(state, r, org_id) for r in roles]
+        if not isinstance(roles, list) or not all(isinstance(r, dict) for r in roles):
+            raise ValueError(f"organization_roles for {org_id} must be a list of objects")
+        state.org_roles[org_id] = _roles(state, roles, org_id)
     for data in seed.get("users") or []:
         user = _user(state, data)
         for index, value in (
@@ -264,15 +315,17 @@ def load_seed(state: State, seed: dict[str, Any]) -> None:
     for data in seed.get("connections") or []:
         state.add_connection(_connection(state, data))
     state.portal_links.extend(seed.get("portal_links") or [])
+    load_handoff(state, seed)
 
 
 def dump(state: State) -> dict[str, Any]:
     """The whole environment in seed shapes, password material and secrets included."""
     return {
         "settings": asdict(state.settings),
-        "roles": [role_json(r) for r in state.env_roles],
+        "permissions": [permission_json(p) for p in state.permissions],
+        "roles": [role_json(r) for r in state.env_roles.values()],
         "organization_roles": {
-            org_id: [role_json(r) for r in roles] for org_id, roles in state.org_roles.items()
+            org_id: [role_json(r) for r in roles.values()] for org_id, roles in state.org_roles.items()
         },
         "organizations": [organization_json(o) for o in state.orgs],
         "users": [user_json(u, private=True) for u in state.users],
@@ -283,4 +336,5 @@ def dump(state: State) -> dict[str, Any]:
         "auth_factors": [factor_json(f, private=True) for f in state.factors],
         "connections": [connection_json(c, [], private=True) for c in state.connections],
         "portal_links": [dict(link) for link in state.portal_links],
+        **dump_handoff(state),
     }

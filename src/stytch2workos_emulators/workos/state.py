@@ -14,12 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from stytch2workos_emulators.workos.handoff_models import Event, Handoff
 from stytch2workos_emulators.workos.models import (
     Connection,
     Factor,
     Invitation,
     Membership,
     Organization,
+    Permission,
     Role,
     User,
     membership_json,
@@ -67,6 +69,8 @@ class State:
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.ids = IdFactory(clock) if clock else IdFactory()
+        # Called with every event emitted (the service's webhook dispatcher); survives clear().
+        self.on_event: Callable[[Event], None] | None = None
         self.clear()
 
     def clear(self) -> None:
@@ -93,11 +97,16 @@ class State:
         self.connections: Collection[Connection] = Collection()
         self.connections_by_org: dict[str, KeyIndex] = {}
         self.connection_by_external: dict[tuple[str, str], str] = {}
-        self.env_roles: list[Role] = []
-        self.org_roles: dict[str, list[Role]] = {}
+        # Roles by slug; a dict keeps insertion order, which is the priority order
+        # (new roles go to the bottom, and no API call reorders them).
+        self.env_roles: dict[str, Role] = {}
+        self.org_roles: dict[str, dict[str, Role]] = {}
+        self.permissions: Collection[Permission] = Collection()
+        self.permission_by_slug: dict[str, str] = {}
         self.portal_links: list[dict[str, Any]] = []
+        self.handoff = Handoff()  # directories, events, webhook endpoints
         for slug, name, description in DEFAULT_ROLES:
-            self.env_roles.append(self.new_role(slug, name, description))
+            self.env_roles[slug] = self.new_role(slug, name, description)
 
     # -- roles ---------------------------------------------------------------------------
 
@@ -114,19 +123,66 @@ class State:
 
     def roles_for(self, org_id: str | None) -> list[Role]:
         """Environment roles then the organization's own, in priority order."""
-        return self.env_roles + (self.org_roles.get(org_id, []) if org_id else [])
+        own = self.org_roles.get(org_id, {}) if org_id else {}
+        return [*self.env_roles.values(), *own.values()]
 
-    def role_priority(self, org_id: str | None) -> dict[str, int]:
-        return {role.slug: i for i, role in enumerate(self.roles_for(org_id))}
+    def find_role(self, org_id: str | None, slug: str) -> Role | None:
+        """The role ``slug`` names for members of ``org_id``: an environment role or one of its own."""
+        role = self.env_roles.get(slug)
+        if role is None and org_id:
+            role = self.org_roles.get(org_id, {}).get(slug)
+        return role
 
     def ordered_roles(self, org_id: str | None, slugs: list[str]) -> list[str]:
         """Slugs by role priority; the first is a membership's primary ``role``."""
-        priority = self.role_priority(org_id)
+        if len(slugs) < 2:  # the usual case, and it needs no priority table
+            return list(slugs)
+        priority = {role.slug: i for i, role in enumerate(self.roles_for(org_id))}
         return sorted(slugs, key=lambda slug: priority.get(slug, len(priority)))
 
     def default_role(self) -> str:
-        slugs = [role.slug for role in self.env_roles]
+        slugs = list(self.env_roles)
         return "member" if "member" in slugs or not slugs else slugs[0]
+
+    def remove_org_role(self, role: Role) -> None:
+        """Delete a custom role; its members keep their other roles, or fall back to the default.
+
+        WorkOS documents that deleting a role reassigns its memberships to the default
+        role (asynchronously); the emulator does it at once so tests see one outcome.
+        """
+        org_id = role.organization_id or ""
+        self.org_roles.get(org_id, {}).pop(role.slug, None)
+        now = self.ids.now()
+        for membership_id in self.memberships_by_org.get(org_id, EMPTY):
+            m = self.memberships.by_id[membership_id]
+            if role.slug in m.role_slugs:
+                m.role_slugs = [s for s in m.role_slugs if s != role.slug] or [self.default_role()]
+                m.updated_at = now
+
+    def permission(self, slug: str) -> Permission | None:
+        permission_id = self.permission_by_slug.get(slug)
+        return self.permissions.by_id[permission_id] if permission_id else None
+
+    def add_permission(self, p: Permission) -> None:
+        """Insert or replace (by id); slugs never change, so the slug index just follows."""
+        old = self.permissions.remove(p.id)
+        if old is not None:
+            del self.permission_by_slug[old.slug]
+        self.permissions.add(p.id, p.created_at, p)
+        self.permission_by_slug[p.slug] = p.id
+
+    def remove_permission(self, p: Permission) -> None:
+        """Delete a permission and take it off every role that holds it."""
+        self.permissions.remove(p.id)
+        self.permission_by_slug.pop(p.slug, None)
+        for role in self._all_roles():
+            if p.slug in role.permissions:
+                role.permissions.remove(p.slug)
+
+    def _all_roles(self) -> Iterator[Role]:
+        yield from self.env_roles.values()
+        for roles in self.org_roles.values():
+            yield from roles.values()
 
     # -- organizations -------------------------------------------------------------------
 
@@ -165,6 +221,9 @@ class State:
             self.remove_invitation(self.invitations.by_id[invitation_id])
         for connection_id in list(self.connections_by_org.get(org.id, ())):
             self.remove_connection(self.connections.by_id[connection_id])
+        directories = self.handoff.directories
+        for directory in [d for d in directories if d.organization_id == org.id]:
+            directories.remove(directory.id)
         self.org_roles.pop(org.id, None)
         self._unindex_org(org)
         self.orgs.remove(org.id)
