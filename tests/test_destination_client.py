@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from workos._errors import BadRequestError, RateLimitExceededError, ServerError, WorkOSConnectionError
 
-from stytch2workos.destination.client import WorkOSTarget, failure_of, hash_secrets
+from stytch2workos.destination.client import WorkOSTarget, failure_of
+from stytch2workos.destination.writes import hash_secrets
 from stytch2workos.errors import REDACTED
 from stytch2workos.settings import WorkOSCredentials
 

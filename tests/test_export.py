@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -274,3 +275,100 @@ def test_secret_in_seed_is_in_the_database_only(stytch_emu: Emulator, tmp_path: 
     flat = json.dumps(snap["sso"])
     assert OIDC_SECRET in flat and SAML_KEY.split("\n")[1] in flat
     assert oidc
+
+
+def test_a_malformed_member_from_the_api_is_a_refused_row(stytch_emu: Emulator, tmp_path: Path) -> None:
+    seed = small_seed()
+    o1 = seed["organizations"][0]["organization_id"]
+    bad = {
+        # The official SDK cannot parse this one (a number for a name) ...
+        "member-test-00000008-0000-4000-8000-000000000000": {"name": 12345},
+        # ... and parses this one ("yes" reads as true), which Stytch never sends.
+        "member-test-00000009-0000-4000-8000-000000000000": {"email_address_verified": "yes"},
+        # A name WorkOS would not take: kept, sent without it.
+        "member-test-00000010-0000-4000-8000-000000000000": {"name": "x" * 300},
+    }
+    for n, (member_id, fields) in enumerate(bad.items(), start=8):
+        seed["members"].append(
+            {
+                "member_id": member_id,
+                "organization_id": o1,
+                "email_address": f"odd{n}@acme.example",
+                "status": "active",
+                **fields,
+            }
+        )
+    stytch_emu.control.seed(seed)
+    ws = tmp_path / "ws"
+    run = run_cli(["export", "-w", str(ws), "--json", *FAST], cli_env(stytch_emu.base_url))
+    assert run.code == 0, run.stderr
+    summary = run.json()
+    refused = summary["refused_records"]
+    assert refused["by_code"] == {"wrong_type": 2}
+    assert {(e["id"], e["reason"]) for e in refused["examples"]} == {
+        ("member-test-00000008-0000-4000-8000-000000000000", "name is a number, not a string"),
+        (
+            "member-test-00000009-0000-4000-8000-000000000000",
+            "email_address_verified is a string, not true/false",
+        ),
+    }
+    assert all(e["position"] is None for e in refused["examples"])  # read from the API, not a file
+    assert summary["adjusted_records"]["by_code"] == {"name_too_long": 1}
+    # Everything else is exported as usual.
+    assert summary["members"] == 8
+    stored = snapshot_of(ws)["members"]
+    assert set(bad) - set(stored) == set(list(bad)[:2])
+
+    # A rerun finds the snapshot complete and still reports what was refused.
+    again = run_cli(["export", "-w", str(ws), "--json", *FAST], cli_env(stytch_emu.base_url))
+    assert again.json()["already_complete"] is True
+    assert again.json()["refused_records"]["count"] == 2
+
+
+def test_refused_records_are_named_on_the_terminal(tmp_path: Path) -> None:
+    seed = small_seed()
+    del seed["members"][2]["email_address"]
+    data = tmp_path / "project.json"
+    data.write_text(json.dumps({"organizations": seed["organizations"], "members": seed["members"]}))
+    run = run_cli(["export", "-w", str(tmp_path / "ws"), "--from-json", str(data)], cli_env())
+    assert run.code == 0, run.stderr
+    member_id = seed["members"][2]["member_id"]
+    assert "warning: 1 record(s) refused" in run.stderr
+    assert f"member {member_id} at character" in run.stderr
+    assert "email_address is missing" in run.stderr
+
+
+def test_restart_drops_an_unfinished_api_export(stytch_emu: Emulator, tmp_path: Path) -> None:
+    generate = pytest.importorskip("stytch2workos_emulators.synth.project")
+    stytch_emu.control.seed(generate.generate_project(orgs=30, members=1500, seed=3).seed)
+    expected = expected_from(stytch_emu)
+    stytch_emu.control.set_faults([{"route": "*", "latency_ms": 15}])
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    proc = start_cli(["export", "-w", str(ws), *FAST], env)
+
+    def saved() -> int:
+        # Checkpoints of the unfinished snapshot (0 until the workspace and a page exist).
+        try:
+            with sqlite3.connect(f"file:{ws / 'workspace.db'}?mode=ro", uri=True) as db:
+                return int(db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0])
+        except sqlite3.Error:
+            return 0
+
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not saved() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the export finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    stytch_emu.control.clear_faults()
+    with sqlite3.connect(ws / "workspace.db") as db:
+        (running,) = db.execute("SELECT id FROM snapshots WHERE status = 'running'").fetchone()
+        assert db.execute("SELECT COUNT(*) FROM checkpoints WHERE snapshot_id = ?", (running,)).fetchone()[0]
+    run = run_cli(["export", "-w", str(ws), "--restart", "--json", *FAST], env)
+    assert run.code == 0, run.stderr
+    assert run.json()["resumed"] is False
+    with sqlite3.connect(ws / "workspace.db") as db:
+        statuses = dict(db.execute("SELECT id, status FROM snapshots").fetchall())
+    assert statuses[running] == "abandoned"
+    assert statuses[run.json()["snapshot"]["id"]] == "complete"
+    assert_same(snapshot_of(ws), expected)

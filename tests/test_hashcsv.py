@@ -95,6 +95,17 @@ HEADER_ERRORS = [
     (SAMPLE.replace("scryptPParameter,1,,,", "scryptPParameter"), 4, "no value"),
     ("\n".join(SAMPLE.splitlines()[:6]), 6, "no column header"),
     (SAMPLE.split(",,,,\n", 2)[2].split("\n", 1)[1], 1, "'id' missing"),
+    # Parameters no scrypt hash can have spoil every row: the block's first line is named.
+    (SAMPLE.replace("1 << 15", "1000"), 1, "n=1000 must be a power of two"),
+    (SAMPLE.replace("1 << 15", "1"), 1, "n=1 must be a power of two"),
+    (SAMPLE.replace("1 << 15", "0"), 1, "n=0 must be a power of two"),
+    ("\n" + SAMPLE.replace("1 << 15", "1 << 40"), 2, "must be a power of two between 2 and"),
+    (SAMPLE.replace("scryptRParameter,8", "scryptRParameter,0"), 1, "r=0"),
+    (SAMPLE.replace("scryptPParameter,1", "scryptPParameter,0"), 1, "p=0"),
+    (SAMPLE.replace("scryptRParameter,8", "scryptRParameter,99999"), 1, "r=99999"),
+    (SAMPLE.replace("Paramenter,32", "Paramenter,0"), 1, "key length 0"),
+    (SAMPLE.replace("Paramenter,32", "Paramenter,4096"), 1, "key length 4096"),
+    (SAMPLE.replace("scryptRParameter,8", "scryptRParameter,32").replace("<< 15", "<< 20"), 1, "memory"),
 ]
 
 
@@ -106,6 +117,38 @@ def test_preamble_and_header_errors_raise_with_line_numbers(text: str, line_no: 
     assert caught.value.line_no == line_no
     assert message in str(caught.value)
     assert f"line {line_no}:" in str(caught.value)
+
+
+def test_impossible_parameters_say_every_row_would_be_unusable() -> None:
+    with pytest.raises(HashCsvFormatError) as caught:
+        parse(SAMPLE.replace("scryptRParameter,8", "scryptRParameter,0"))
+    assert "every scrypt row would be unusable" in str(caught.value)
+
+
+MEMBER = "member-test-0c1be12e-fc61-4e7a-8831-0fc14cb87b65"
+NAMED_ROWS = [
+    pytest.param(f"{MEMBER},h,s,scrypt", MEMBER, "expected at least 5 columns, found 4", id="no-project"),
+    pytest.param(f"{MEMBER}", MEMBER, "found 1", id="id-only"),
+    pytest.param(f"{MEMBER},,s,scrypt,p", MEMBER, "must not be empty", id="empty-hash"),
+    pytest.param(f"{MEMBER},h,s,,p", MEMBER, "must not be empty", id="empty-method"),
+    # A row that lost its id cell starts with its hash: that is never named.
+    pytest.param("8dg6AaIWPfcLTQU7lb4H-CI49dHeqaBXfFE1ogb2qRQ=,s,scrypt,p", None, "found 4", id="lost-id"),
+    pytest.param("only,three,cells", None, "found 3", id="short-not-an-id"),
+    pytest.param(",h,s,scrypt,p", None, "must not be empty", id="empty-id"),
+    pytest.param("x" * 201 + ",,s,scrypt,p", None, "must not be empty", id="overlong-id"),
+]
+
+
+@pytest.mark.parametrize(("line", "member_id", "reason"), NAMED_ROWS)
+def test_unreadable_rows_name_their_member_when_they_show_one(
+    line: str, member_id: str | None, reason: str
+) -> None:
+    _, rows = parse(SAMPLE + line + "\n")
+    error = rows[1]
+    assert isinstance(error, RowError)
+    assert (error.line_no, error.member_id) == (9, member_id)
+    assert reason in error.reason
+    assert "8dg6AaIW" not in error.reason
 
 
 def test_header_error_does_not_echo_a_data_row() -> None:

@@ -98,7 +98,16 @@ def write_config(
 
 
 def seed_roles(emu: Emulator, slugs: list[str]) -> None:
-    emu.control.seed({"roles": [{"slug": s, "name": s.replace("_", " ").title()} for s in slugs]})
+    """Environment roles made by hand before the migration, without permissions (import no
+    longer needs them: it creates every role, and fills in roles that hold no permissions).
+    Organizations' own org- roles live in their organizations, so they are not seeded here."""
+    emu.control.seed(
+        {
+            "roles": [
+                {"slug": s, "name": s.replace("_", " ").title()} for s in slugs if not s.startswith("org-")
+            ]
+        }
+    )
 
 
 def cli(args: list[str], emu: Emulator, stdin: str | None = None, **env: str) -> Run:
@@ -299,7 +308,23 @@ def test_import_matches_the_seed_rerun_changes_nothing_and_mapping_is_right(
     assert (doc["memberships"], doc["invitations"]) == (len(exp.memberships), len(exp.invitations))
     deleted = sum(1 for m in project.seed["members"] if m["status"] == "deleted")
     assert doc["skipped"] == {"deleted": deleted}
-    assert {p["code"] for p in doc["problems"]} <= {"shared_domain", "email_case_variants"}
+    assert {p["code"] for p in doc["problems"]} <= {
+        "shared_domain",
+        "email_case_variants",
+        "invitation_emails",
+        # Roles: the hand-made ones get Stytch's permissions; Stytch's own are not carried;
+        # implicit rules become explicit slugs.
+        "roles_updated",
+        "stytch_permissions",
+        "implicit_roles",
+        # Members WorkOS has no flag for, and people whose members' metadata differs.
+        "locked_members",
+        "breakglass_members",
+        "retired_email_addresses",
+        "metadata_not_carried",
+    }
+    # Every invitation is an email to a person: the plan says how many WorkOS will send.
+    assert doc["invitation_emails"] == len(exp.invitations)
     assert workos_emu.control.stats()["statuses"].keys() == {"200"}  # plan only reads
 
     first = import_json(["-w", str(ws)], workos_emu)
@@ -414,8 +439,10 @@ def test_lost_responses_429_storms_and_5xx(project: Project, ws: Path, workos_em
     assert summary["failures"] == []
     exp = expected_state(project.seed, project.role_map)
     assert_matches(workos_state(workos_emu), exp)
-    # A lost answer is recognised on retry: the record is in the ledger as reused, not twice.
-    assert all(summary["run"][kind].get("reused", 0) > 0 for kind in ("organization", "user", "membership"))
+    # A lost answer is looked up before any resend: the record is in the ledger as recovered, once.
+    assert all(
+        summary["run"][kind].get("recovered", 0) > 0 for kind in ("organization", "user", "membership")
+    )
     assert ledger_total(summary, "membership") == len(exp.memberships)
     assert ledger_total(summary, "user") == len(exp.users)
 
@@ -520,27 +547,44 @@ def test_org_pilot_imports_only_that_organization(project: Project, ws: Path, wo
     assert actual.domains[first_ext][shared_domain] == "verified"
 
 
-def test_missing_roles_block_until_accepted_then_retry_failed_completes(
+def test_a_role_neither_in_workos_nor_created_blocks_until_accepted_then_retry_failed_completes(
     project: Project, ws: Path, workos_emu: Emulator
 ) -> None:
-    exp = expected_state(project.seed, project.role_map)
-    # A role few members hold, and one an invitation carries.
-    holders = Counter(slug for slugs in exp.memberships.values() for slug in slugs)
-    missing = min((s for s in set(exp.invitations.values()) if holders[s]), key=lambda s: holders[s])
-    assert missing not in ("member", "admin")
-    seed_roles(workos_emu, [s for s in project.slugs if s != missing])
+    # Import creates every role the map names from the policy and the organizations' own
+    # roles. What still blocks is a slug nobody will create: here an organization's own role
+    # mapped to an environment slug by mistake (an organization role's slug starts with
+    # org-, so it is not created), which no environment role in WorkOS has either.
+    base = expected_state(project.seed, project.role_map)
+    holders = Counter(slug for slugs in base.memberships.values() for slug in slugs)
+    # An organization's role few members hold, and one an invitation carries.
+    org_slug = min(
+        (s for s in set(base.invitations.values()) if s.startswith("org-") and holders[s]),
+        key=lambda s: holders[s],
+    )
+    role_id = next(r for r, s in project.role_map.items() if s == org_slug)
+    missing = org_slug.removeprefix("org-").replace("_", "-")
+    role_map = {r: missing if r == role_id else s for r, s in project.role_map.items()}
+    write_config(ws, role_map)
+    exp = expected_state(project.seed, role_map)
 
     plan = cli(["plan", "-w", str(ws), "--json"], workos_emu)
     assert plan.code == 1, plan.stderr
-    problem = next(p for p in plan.json()["problems"] if p["code"] == "missing_role")
-    assert (problem["severity"], problem["examples"]) == ("blocking", [missing])
+    problems = {p["code"]: p for p in plan.json()["problems"]}
+    assert (problems["missing_role"]["severity"], problems["missing_role"]["examples"]) == (
+        "blocking",
+        [missing],
+    )
+    assert problems["invalid_slug"]["severity"] == "blocking"
+    assert all(missing in e for e in problems["invalid_slug"]["examples"])
 
     refused = cli(["import", "-w", str(ws), "--yes"], workos_emu)
     assert refused.code == 2
     assert "missing_role" in refused.stderr and "--accept" in refused.stderr
-    assert workos_emu.control.state()["organizations"] == []
+    assert writes(workos_emu.control.stats()) == 0  # not even a role
 
-    accepted = import_json(["-w", str(ws), "--accept", "missing_role"], workos_emu, expect=1)
+    accepted = import_json(
+        ["-w", str(ws), "--accept", "missing_role", "--accept", "invalid_slug"], workos_emu, expect=1
+    )
     failed = {(f["kind"], f["source_id"]): f["code"] for f in accepted["failures"]}
     want = {
         ("membership", exp.membership_members[k]): "invalid_role"
@@ -559,9 +603,15 @@ def test_missing_roles_block_until_accepted_then_retry_failed_completes(
     partial = workos_state(workos_emu)
     assert set(partial.memberships) == {k for k, slugs in exp.memberships.items() if missing not in slugs}
 
-    # Fix the cause (create the role in WorkOS), then retry what failed.
-    seed_roles(workos_emu, project.slugs)
-    done = import_json(["-w", str(ws), "--retry-failed"], workos_emu)
+    # Fix the cause (create the role in WorkOS, as in its dashboard), then retry what failed.
+    with WorkOSClient(
+        api_key=defaults.WORKOS_API_KEY,
+        client_id=defaults.WORKOS_CLIENT_ID,
+        base_url=workos_emu.base_url,
+        max_retries=0,
+    ) as client:
+        client.authorization.create_environment_role(slug=missing, name="Support")
+    done = import_json(["-w", str(ws), "--retry-failed", "--accept", "invalid_slug"], workos_emu)
     assert done["failures"] == []
     assert done["run"]["membership"]["created"] == sum(1 for k in want if k[0] == "membership")
     assert_matches(workos_state(workos_emu), exp)
@@ -607,6 +657,8 @@ def test_status_policy_role_options_and_confirmation(
         assert run.code == 1, run.stderr
         assert "Write these changes to WorkOS?" in run.stderr and "Nothing was written" in run.stderr
         assert "Traceback" not in run.stderr
+        # invited members become memberships here, pending ones are skipped: no email at all.
+        assert "WorkOS will email 0 invitation(s)" in run.stderr and "[statuses]" in run.stderr
     assert writes(workos_emu.control.stats()) == 0
 
     run = cli(["import", "-w", str(ws), "--json"], workos_emu, stdin="y\n")

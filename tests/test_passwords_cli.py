@@ -198,6 +198,7 @@ def test_load_then_import_signs_everyone_in(
     assert summary["converted"] == {"scrypt": n - 2, "bcrypt": 1}
     assert summary["refused"] == {"unsupported_algorithm": 1}
     assert summary["unmatched"] == summary["malformed"] == summary["duplicates"] == 0
+    assert summary["conflicting_rows"] == summary["previous_with_password"] == 0
     selected = _selected(ws)
     assert summary["people"]["with_password"] == len(selected) >= 10
 
@@ -245,7 +246,10 @@ def test_import_first_then_apply_then_check(
     assert encrypted.code == 0, encrypted.stderr
     plain = run_cli(["passwords", "load", str(decrypted), "--json"], env)  # the already-decrypted form
     assert plain.code == 0, plain.stderr
-    assert {**plain.json(), "source": "-"} == {**encrypted.json(), "source": "-"}
+    # The same file twice: only what the second load replaced differs.
+    assert plain.json()["previous_with_password"] == encrypted.json()["people"]["with_password"]
+    same = {"source": "-", "previous_with_password": 0}
+    assert {**plain.json(), **same} == {**encrypted.json(), **same}
     selected = _selected(ws)
     email, member_id = next(iter(sorted(selected.items())))
     assert not _signs_in(client, email, passwords[member_id])  # imported before the hashes
@@ -265,7 +269,11 @@ def test_import_first_then_apply_then_check(
     assert 0 < result["applied"] <= len(selected) and result["applied"] + result["already_set"] == len(
         selected
     )
-    puts = sum(n for route, n in workos_emu.control.stats()["requests"].items() if route.startswith("PUT "))
+    puts = sum(
+        n
+        for route, n in workos_emu.control.stats()["requests"].items()
+        if route.startswith("PUT /user_management/users")
+    )
     assert puts == len(selected) + 1 + 3  # every hash once, the refused update, three repeats
     workos_emu.control.clear_faults()
     state = {u["email"]: u for u in workos_emu.control.state()["users"]}
@@ -333,19 +341,21 @@ def test_every_bad_row_gets_a_reason(workos_emu: Emulator, small_template: Path,
     assert result.exit_code == 1, result.output  # rows need attention
     summary = json.loads(result.stdout)
     assert summary["rows_read"] == 10
-    assert (summary["matched"], summary["unmatched"], summary["malformed"], summary["duplicates"]) == (
-        7,
-        1,
-        1,
-        1,
-    )
-    assert summary["converted"] == {"scrypt": 3}
-    assert summary["refused"] == {"bad_base64": 1, "length_mismatch": 1, "unsupported_algorithm": 1}
+    counts = ("matched", "unmatched", "malformed", "duplicates", "conflicting_rows")
+    assert [summary[name] for name in counts] == [7, 1, 1, 0, 1]
+    # 李's two rows give different hashes: neither is used, and 李 must reset.
+    assert summary["converted"] == {"scrypt": 2}
+    assert summary["refused"] == {
+        "bad_base64": 1,
+        "conflicting_rows": 1,
+        "length_mismatch": 1,
+        "unsupported_algorithm": 1,
+    }
     assert summary["deleted_members"] == 1
     assert summary["people"] == {
-        "with_password": 2,
+        "with_password": 1,
         "conflicting": 1,
-        "need_reset": 3,
+        "need_reset": 4,
         "password_members_not_in_export": 0,
     }
     assert summary["unmatched_examples"] == ["member-test-99999999-0000-4000-8000-000000000000"]
@@ -358,12 +368,14 @@ def test_every_bad_row_gets_a_reason(workos_emu: Emulator, small_template: Path,
         "13": ("member_deleted", "deleted in Stytch"),
         "14": ("unknown_member", "no member with this id"),
         "15": ("malformed_row", "expected at least 5 columns, found 3"),
-        "17": ("duplicate_id", "already appeared on line 16"),
+        "16": ("conflicting_rows", "lines 16 and 17 give this member different password hashes"),
+        "17": ("conflicting_rows", "line 16 gives this member a different password hash"),
     }
     assert set(problems) == set(expect)
     for line, (code, words) in expect.items():
         assert problems[line]["code"] == code
         assert words in problems[line]["reason"], problems[line]
+    assert problems["16"]["member_id"] == problems["17"]["member_id"] == rows[-1]["id"]
     # Ada's two members had different passwords: the most recently updated one is kept.
     assert _selected(ws)["ada@acme.example"] == ids["ada2"]
     conflicts = _report(ws, "password-conflicts.csv")
@@ -375,6 +387,7 @@ def test_every_bad_row_gets_a_reason(workos_emu: Emulator, small_template: Path,
         "bob@acme.example": "bad_base64",
         "carol@acme.example": "length_mismatch",
         "dave@zoe.example": "unsupported_algorithm",
+        "李@zoe.example": "conflicting_rows",
     }
     _assert_no_secrets([result.output, *_report_texts(ws)], _secrets(rows))
 

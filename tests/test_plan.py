@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
-from stytch2workos.config import MigrationConfig
+from stytch2workos.config import MetadataConfig, MigrationConfig
 from stytch2workos.plan import Plan, Problem, TargetState, build_plan
+from stytch2workos.transform.rbac import ImplicitRule, desired_rbac
 from stytch2workos.transform.records import plan_person
 
 ORG_A, ORG_B, ORG_C = "organization-test-a", "organization-test-b", "organization-test-c"
@@ -221,3 +223,291 @@ def test_a_clean_plan_has_no_problems() -> None:
         TWO_ORGS, [member(1, "a@x.example"), member(2, "b@x.example", ORG_B, "active", "editor")]
     )
     assert plan.problems == []
+
+
+@pytest.mark.parametrize(
+    ("invited", "invited_before", "emails"),
+    [
+        ("invite", frozenset(), 2),
+        ("invite", frozenset({"member-3"}), 1),  # sent by an earlier import: not sent again
+        ("import", frozenset(), 1),  # invited members become memberships; pending still invited
+    ],
+)
+def test_the_plan_counts_the_invitation_emails_workos_will_send(
+    invited: str, invited_before: frozenset[str], emails: int
+) -> None:
+    members = [
+        member(1, "ada@acme.example"),
+        member(3, "bob@acme.example", ORG_A, "invited"),
+        member(4, "cy@acme.example", ORG_B, "pending"),
+    ]
+    cfg = MigrationConfig(role_map=ROLE_MAP, invited=invited)
+    people = [plan_person([m], cfg) for m in members]
+    plan = build_plan(TWO_ORGS, people, cfg, target(), invited_before=invited_before)
+    assert plan.invitation_emails == emails
+    assert plan.to_json()["invitation_emails"] == emails
+    found = problem(plan, "invitation_emails")
+    assert found is not None and found.count == emails and "[statuses]" in found.message
+
+
+# -- metadata that does not fit, and special members ---------------------------------------------
+
+
+def test_metadata_over_the_limits_is_a_warning_with_counts_and_examples() -> None:
+    orgs = [
+        {**org(ORG_A, "Acme"), "trusted_metadata": {"notes": "n" * 601, "tier": "gold"}},
+        {**org(ORG_B, "Beta"), "trusted_metadata": {"tier": "gold"}},
+    ]
+    members = [
+        {**member(1, "ada@x.example"), "trusted_metadata": {"bio": "b" * 700, "k" * 41: "v"}},
+        {**member(2, "bob@x.example", ORG_B), "untrusted_metadata": {"theme": "dark"}},
+        # Only invited: no WorkOS user is created, so there is no metadata to send.
+        {**member(3, "cy@x.example", ORG_B, "invited"), "trusted_metadata": {"bio": "c" * 700}},
+    ]
+    plan = make_plan(orgs, members)
+    found = problem(plan, "metadata_not_carried")
+    assert found is not None and found.severity == "warning"
+    assert found.count == 2  # one organization, one user
+    assert "key_too_long 1, value_too_long 2" in found.message
+    assert "metadata-not-carried.csv" in found.message
+    assert found.examples == [
+        "Acme: notes (value_too_long)",
+        "ada@x.example: bio (value_too_long)",
+        "ada@x.example: " + "k" * 41 + " (key_too_long)",
+    ]
+    assert plan.blocking() == []
+    assert problem(make_plan(TWO_ORGS, [members[1]]), "metadata_not_carried") is None
+
+
+def test_a_key_of_any_length_is_clipped_in_the_examples() -> None:
+    plan = make_plan(TWO_ORGS, [{**member(1, "a@x.example"), "trusted_metadata": {"k" * 5000: "v"}}])
+    found = problem(plan, "metadata_not_carried")
+    assert found is not None and found.examples == ["a@x.example: " + "k" * 60 + " (key_too_long)"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code", "severity", "words"),
+    [
+        ("is_locked", True, "locked_members", "info", "WorkOS has no per-user lock"),
+        ("is_breakglass", True, "breakglass_members", "warning", "WorkOS has no such flag"),
+        (
+            "retired_email_addresses",
+            [
+                {"email_id": "e1", "email_address": "old@x.example"},
+                {"email_id": "e2", "email_address": "o@x"},
+            ],
+            "retired_email_addresses",
+            "info",
+            "(4 addresses)",  # two members, two each
+        ),
+    ],
+)
+def test_special_members_are_listed_with_what_happens_to_them(
+    field: str, value: Any, code: str, severity: str, words: str
+) -> None:
+    members = [
+        {**member(1, "ada@x.example"), field: value},
+        {**member(2, "bob@x.example", ORG_B, "invited"), field: value},
+        {**member(3, "cy@x.example", ORG_B, "deleted"), field: value},  # not migrated: not listed
+        member(4, "di@x.example"),
+    ]
+    plan = make_plan(TWO_ORGS, members)
+    found = problem(plan, code)
+    assert found is not None and found.severity == severity
+    assert (found.count, found.examples) == (2, ["ada@x.example", "bob@x.example"])
+    assert words in found.message
+    assert plan.blocking() == []
+
+
+@pytest.mark.parametrize(
+    ("retired_emails", "words"),
+    [(False, "left behind unless [metadata] retired_emails = true"), (True, "they are carried")],
+)
+def test_the_retired_addresses_problem_follows_the_config(retired_emails: bool, words: str) -> None:
+    retired = [{"email_id": "e1", "email_address": "old@x.example"}]
+    cfg = MigrationConfig(role_map=ROLE_MAP, metadata=MetadataConfig(retired_emails=retired_emails))
+    person = plan_person([{**member(1, "ada@x.example"), "retired_email_addresses": retired}], cfg)
+    plan = build_plan(TWO_ORGS, [person], cfg, target())
+    found = problem(plan, "retired_email_addresses")
+    assert found is not None and words in found.message
+    assert person.user is not None
+    assert ("stytch_retired_emails" in dict(person.user.metadata)) is retired_emails
+
+
+# -- roles and permissions ------------------------------------------------------------------------
+
+ORG_ROLE_MAP = (*ROLE_MAP[:2], ("support", "org-support"), ROLE_MAP[2])
+POLICY: dict[str, Any] = {
+    "roles": [
+        {"role_id": "stytch_admin", "permissions": [{"resource_id": "stytch.member", "actions": ["*"]}]},
+        {"role_id": "editor", "permissions": [{"resource_id": "documents", "actions": ["read", "write"]}]},
+        {"role_id": "stytch_member", "permissions": [{"resource_id": "documents", "actions": ["read"]}]},
+    ],
+    "resources": [{"resource_id": "documents", "actions": ["read", "write"]}],
+}
+SUPPORT = {"role_id": "support", "permissions": [{"resource_id": "documents", "actions": ["read"]}]}
+
+
+def role_plan(
+    members: list[dict[str, Any]],
+    state: TargetState,
+    *,
+    orgs: list[dict[str, Any]] | None = None,
+    policy: dict[str, Any] | None = None,
+    implicit: tuple[ImplicitRule, ...] = (),
+    **config: Any,
+) -> Plan:
+    """A plan with the roles this migration creates: ``support`` is Acme's own role."""
+    cfg = MigrationConfig(**{"role_map": ORG_ROLE_MAP, **config})
+    full = orgs if orgs is not None else [{**TWO_ORGS[0], "custom_roles": [SUPPORT]}, TWO_ORGS[1]]
+    wanted = desired_rbac(POLICY if policy is None else policy, full, cfg.role_map, cfg.permissions)
+    people = [plan_person([m], cfg) for m in members]
+    return build_plan(full, people, cfg, state, rbac=wanted, implicit=implicit)
+
+
+FRESH = TargetState(frozenset({"admin", "member"}), {}, {})  # a new environment
+
+
+def test_roles_this_migration_creates_are_not_missing() -> None:
+    members = [
+        member(1, "a@x.example", ORG_A, "active", "editor", "support"),
+        member(2, "b@x.example", ORG_A, "invited", "support"),
+    ]
+    plan = role_plan(members, FRESH)
+    assert problem(plan, "missing_role") is None
+    assert plan.roles.permissions == {"create": 2}
+    # admin and member hold no permissions in a new environment: they are given Stytch's.
+    assert plan.roles.roles == {"reuse": 1, "create": 1, "update": 1}
+    assert plan.roles.org_roles == {"create": 1}
+    doc = plan.to_json()["roles"]
+    assert doc["organization_roles"] == {"create": 1}
+    assert doc["changes"] == [
+        {
+            "slug": "member",
+            "organization_id": None,
+            "action": "update",
+            "adds": ["documents:read"],
+            "removes": [],
+        }
+    ]
+    assert [p.code for p in plan.blocking()] == []
+    assert problem(plan, "stytch_permissions") is not None
+
+
+@pytest.mark.parametrize(
+    ("members", "missing"),
+    [
+        # Beta does not define Acme's own role: nobody creates it there.
+        ([member(1, "a@x.example", ORG_B, "active", "support")], ["org-support"]),
+        # A Stytch role the policy does not define: no permissions to create it from.
+        ([member(1, "a@x.example", ORG_A, "active", "ghost")], ["ghost"]),
+    ],
+)
+def test_a_slug_neither_in_workos_nor_created_is_missing(
+    members: list[dict[str, Any]], missing: list[str]
+) -> None:
+    plan = role_plan(members, FRESH, role_map=(*ORG_ROLE_MAP, ("ghost", "ghost")))
+    found = problem(plan, "missing_role")
+    assert found is not None and found.severity == "blocking"
+    assert (found.count, found.examples) == (1, missing)
+
+
+def test_an_organization_already_in_workos_keeps_its_own_role() -> None:
+    state = TargetState(
+        frozenset({"admin", "member"}),
+        {ORG_B: "org_01B"},
+        {},
+        org_roles={"org_01B": {"org-legacy": frozenset()}},
+    )
+    members = [member(1, "a@x.example", ORG_B, "active", "legacy")]
+    plan = role_plan(members, state, role_map=(*ORG_ROLE_MAP, ("legacy", "org-legacy")))
+    assert problem(plan, "missing_role") is None
+
+
+@pytest.mark.parametrize(
+    ("existing", "held", "action", "code", "severity"),
+    [
+        ("stop", frozenset({"billing:read"}), "stop", "role_permissions_differ", "blocking"),
+        ("keep", frozenset({"billing:read"}), "keep", "roles_kept", "warning"),
+        ("update", frozenset({"billing:read"}), "update", "roles_updated", "info"),
+        ("stop", frozenset(), "update", "roles_updated", "info"),  # nothing to lose
+        ("keep", frozenset(), "keep", "roles_kept", "warning"),
+        ("stop", frozenset({"documents:read", "documents:write"}), "reuse", None, None),
+    ],
+)
+def test_a_role_workos_holds_with_other_permissions(
+    existing: str, held: frozenset[str], action: str, code: str | None, severity: str | None
+) -> None:
+    state = TargetState(
+        frozenset({"admin", "member", "editor"}),
+        {},
+        {},
+        frozenset({"documents:read"}),
+        {"member": frozenset({"documents:read"}), "editor": held},
+    )
+    plan = role_plan([member(1, "a@x.example", ORG_A, "active", "editor")], state, existing_roles=existing)
+    assert plan.roles.permissions == {"reuse": 1, "create": 1}
+    assert plan.roles.roles == Counter({"reuse": 2}) + Counter({action: 1})  # admin, member: as they are
+    changes = {c.slug: c for c in plan.roles.changes}
+    if code is None:
+        assert "editor" not in changes and plan.blocking() == []
+        return
+    found = problem(plan, code)
+    assert found is not None and found.severity == severity
+    assert changes["editor"].adds == tuple(p for p in ("documents:read", "documents:write") if p not in held)
+    assert changes["editor"].removes == tuple(sorted(held))
+    assert found.examples == [changes["editor"].describe()]
+    if severity == "blocking":
+        assert "[roles] existing" in found.message
+        assert plan.blocking(["role_permissions_differ"]) == []
+
+
+@pytest.mark.parametrize(
+    ("role_map", "policy", "code", "example"),
+    [
+        (
+            (("stytch_member", "member"), ("Editor", "editor"), ("editor", "editor")),
+            {"roles": [{"role_id": "Editor"}, {"role_id": "editor"}]},
+            "slug_collision",
+            "editor ← Editor, editor",
+        ),
+        (
+            (("stytch_member", "member"), ("editor", "org-editor")),
+            {"roles": [{"role_id": "editor"}]},
+            "invalid_slug",
+            "org-editor (editor: 'org-' starts organization role slugs only)",
+        ),
+    ],
+)
+def test_slug_problems_block_before_any_write(
+    role_map: tuple[tuple[str, str], ...], policy: dict[str, Any], code: str, example: str
+) -> None:
+    plan = role_plan([member(1, "a@x.example")], FRESH, policy=policy, orgs=TWO_ORGS, role_map=role_map)
+    found = problem(plan, code)
+    assert found is not None and found.severity == "blocking"
+    assert found.examples == [example]
+
+
+def test_an_environment_role_holding_an_organization_roles_slug_stands_in_for_it() -> None:
+    state = TargetState(frozenset({"admin", "member", "org-support"}), {}, {})
+    members = [member(1, "a@x.example", ORG_A, "active", "support")]
+    plan = role_plan(members, state)
+    found = problem(plan, "org_role_shadowed")
+    assert found is not None and found.severity == "warning"
+    assert found.examples == [f"org-support in {ORG_A}"]
+    assert plan.roles.org_roles == {"shadowed": 1}
+    assert problem(plan, "missing_role") is None and plan.blocking() == []
+
+
+def test_implicit_role_rules_are_listed_as_information() -> None:
+    rules = (
+        ImplicitRule(ORG_A, "email_domain", "x.example", "editor"),
+        ImplicitRule(ORG_A, "saml_group", "Finance", "editor"),
+        ImplicitRule(ORG_B, "scim_group", "Engineering", "editor"),
+    )
+    plan = role_plan([member(1, "a@x.example")], FRESH, implicit=rules)
+    found = problem(plan, "implicit_roles")
+    assert found is not None and found.severity == "info" and found.count == 3
+    assert "email domain 1, SAML group 1, SCIM group 1" in found.message
+    assert f"{ORG_A}: email domain x.example → editor" in found.examples
+    assert plan.blocking() == []

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from stytch2workos.config import MigrationConfig, StatusPolicy
-from stytch2workos.transform.records import Access, Skip, map_roles, org_request, plan_person
+from stytch2workos.config import MetadataConfig, MigrationConfig, StatusPolicy
+from stytch2workos.transform.records import Access, Skip, map_roles, org_request, plan_person, slim_org
 
 ORG_A = "organization-test-a"
 ORG_B = "organization-test-b"
@@ -317,3 +317,88 @@ def test_scope_keeps_only_the_pilot_organizations() -> None:
     assert plan.user.first_name == "Ada"
     empty = plan_person(members, cfg(), in_scope={ORG_C})
     assert empty.access == () and empty.skips == () and empty.user is None
+
+
+# -- metadata and special members ---------------------------------------------------------------
+
+
+def test_an_organizations_trusted_metadata_is_carried_and_what_does_not_fit_said() -> None:
+    data = org(trusted_metadata={"tier": "gold", "seats": 12, "notes": "n" * 601})
+    req = org_request(slim_org(data), cfg())  # plan and import hold organizations slimmed
+    assert dict(req.metadata) == {
+        "stytch_organization_id": ORG_A,
+        "stytch_organization_slug": "acme",
+        "tier": "gold",
+        "seats": "12",
+    }
+    assert [(x.record_id, x.key, x.reason) for x in req.metadata_left_out] == [
+        (ORG_A, "notes", "value_too_long")
+    ]
+    chosen = org_request(data, cfg(metadata=MetadataConfig(organization_keys=frozenset({"tier"}))))
+    assert dict(chosen.metadata)["tier"] == "gold" and "seats" not in dict(chosen.metadata)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "speaker"),
+    [
+        (["active", "active"], "member-test-1"),  # the earliest active member
+        (["invited", "active"], "member-test-2"),  # an active one before an older invitation
+    ],
+)
+def test_the_member_that_speaks_for_the_person_gives_the_metadata(statuses: list[str], speaker: str) -> None:
+    members = [
+        member(n, status=s, trusted_metadata={"site": f"site-{n}"}, untrusted_metadata={"theme": "dark"})
+        for n, s in enumerate(statuses, start=1)
+    ]
+    plan = plan_person(members, cfg(invited="import"))
+    assert plan.user is not None
+    assert dict(plan.user.metadata) == {
+        "stytch_member_id": speaker,
+        "site": f"site-{speaker[-1]}",
+        "untrusted_theme": "dark",
+    }
+    other = "member-test-1" if speaker.endswith("2") else "member-test-2"
+    assert [(x.record_id, x.key, x.reason) for x in plan.user.metadata_left_out] == [
+        (other, "site", "member_conflict")
+    ]
+
+
+def test_a_deleted_members_metadata_is_not_carried() -> None:
+    members = [
+        member(1, trusted_metadata={"a": "1"}),
+        member(2, status="deleted", trusted_metadata={"b": "2"}),
+    ]
+    plan = plan_person(members, cfg())
+    assert plan.user is not None and dict(plan.user.metadata) == {
+        "stytch_member_id": "member-test-1",
+        "a": "1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "special"),
+    [
+        ({}, "active", []),
+        ({"is_locked": True}, "active", [("locked", 1)]),
+        ({"is_breakglass": True}, "active", [("breakglass", 1)]),
+        ({"is_locked": "true", "is_breakglass": 1}, "active", []),  # only JSON true counts
+        (
+            {"retired_email_addresses": [{"email_address": "a@x"}, {"email_address": "b@x"}]},
+            "active",
+            [("retired_emails", 2)],
+        ),
+        ({"retired_email_addresses": []}, "active", []),
+        ({"is_locked": True, "is_breakglass": True}, "invited", [("locked", 1), ("breakglass", 1)]),
+        # Members that are not migrated are not listed.
+        ({"is_locked": True, "is_breakglass": True}, "deleted", []),
+    ],
+)
+def test_special_members(extra: dict[str, Any], status: str, special: list[tuple[str, int]]) -> None:
+    plan = plan_person([member(1, status=status, **extra)], cfg())
+    assert [(s.kind, s.count) for s in plan.special] == special
+    assert all((s.member_id, s.organization_id) == ("member-test-1", ORG_A) for s in plan.special)
+
+
+def test_special_members_skipped_by_config_are_not_listed() -> None:
+    plan = plan_person([member(1, status="invited", is_locked=True)], cfg(invited="skip"))
+    assert plan.special == ()

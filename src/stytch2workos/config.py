@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from stytch2workos.errors import ConfigError
 from stytch2workos.transform.passwords import PICK_RULES, PickRule
+from stytch2workos.transform.rbac import (
+    permission_slug_chars,
+    permission_slug_problem,
+    propose_org_role_slug,
+    propose_permission_slug,
+    propose_role_slug,
+)
+from stytch2workos.transform.validate import METADATA_KEY_MAX
 
 CONFIG_NAME = "migration.toml"
 
 StatusPolicy = Literal["invite", "import", "skip"]
 DomainState = Literal["pending", "verified"]
 OrgExternalId = Literal["organization_id", "organization_external_id"]
+ExistingRoles = Literal["stop", "keep", "update"]
 STATUS_POLICIES: tuple[StatusPolicy, ...] = ("invite", "import", "skip")
 DOMAIN_STATES: tuple[DomainState, ...] = ("pending", "verified")
 ORG_EXTERNAL_IDS: tuple[OrgExternalId, ...] = ("organization_id", "organization_external_id")
+EXISTING_ROLES: tuple[ExistingRoles, ...] = ("stop", "keep", "update")
+UntrustedPolicy = Literal["prefix", "merge", "skip"]
+UNTRUSTED_POLICIES: tuple[UntrustedPolicy, ...] = ("prefix", "merge", "skip")
 Choice = TypeVar("Choice", bound=str)
 
 DEFAULT_ROLE_MAP: dict[str, str] = {"stytch_admin": "admin", "stytch_member": "member"}
@@ -45,6 +57,40 @@ class Pacing:
 
 
 @dataclass(frozen=True)
+class MetadataConfig:
+    """``[metadata]``: which Stytch metadata keys go to WorkOS ``metadata`` (see transform/metadata.py)."""
+
+    member_keys: frozenset[str] | None = None  # None: every key
+    organization_keys: frozenset[str] | None = None
+    # Members' untrusted_metadata: "prefix" (as untrusted_<key>), "merge" (as is; trusted wins), "skip".
+    untrusted: UntrustedPolicy = "prefix"
+    retired_emails: bool = False
+
+
+ConnectionRecreate = Literal["active", "all", "none"]
+CONNECTION_RECREATE: tuple[ConnectionRecreate, ...] = ("active", "all", "none")
+# A packet line is one line of text: a newline or a control character would break its layout.
+_ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
+
+
+@dataclass(frozen=True)
+class ConnectionsConfig:
+    """``[connections]``: which Stytch SSO connections import recreates (transform/connections.py)."""
+
+    # "active": active SAML and OIDC ones; "all": pending ones too, as drafts the customer
+    # finishes; "none": every connection is handed to the customer's admin instead.
+    recreate: ConnectionRecreate = "active"
+
+
+@dataclass(frozen=True)
+class HandoffConfig:
+    """``[handoff]``: what the packets for customers' IT admins say (packets.py)."""
+
+    contact: str = "your account manager"
+    app_name: str = "our application"
+
+
+@dataclass(frozen=True)
 class MigrationConfig:
     org_external_id: OrgExternalId = "organization_id"
     domain_state: DomainState = "pending"
@@ -52,21 +98,36 @@ class MigrationConfig:
     role_map: tuple[tuple[str, str], ...] = tuple(DEFAULT_ROLE_MAP.items())
     explicit_roles_only: bool = False
     multiple_roles: bool = True
+    # A role WorkOS already holds with other permissions than Stytch's (see render_config).
+    existing_roles: ExistingRoles = "stop"
+    # Stytch "resource:action" → WorkOS permission slug; a name not listed gets a derived slug.
+    permission_map: tuple[tuple[str, str], ...] = ()
     invited: StatusPolicy = "invite"
     pending: StatusPolicy = "invite"
     password_rule: PickRule = "most_recent"
     pacing: Pacing = field(default_factory=Pacing)
+    metadata: MetadataConfig = field(default_factory=MetadataConfig)
+    connections: ConnectionsConfig = field(default_factory=ConnectionsConfig)
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
 
     @property
     def roles(self) -> dict[str, str]:
         return dict(self.role_map)
 
+    @property
+    def permissions(self) -> dict[str, str]:
+        return dict(self.permission_map)
+
 
 _SECTIONS: dict[str, frozenset[str]] = {
     "organizations": frozenset({"external_id", "domain_state"}),
-    "roles": frozenset({"map", "multiple", "explicit_only"}),
+    "roles": frozenset({"map", "multiple", "explicit_only", "existing"}),
+    "permissions": frozenset({"map"}),
     "statuses": frozenset({"invited", "pending"}),
     "passwords": frozenset({"conflict_rule"}),
+    "metadata": frozenset({"member_keys", "organization_keys", "untrusted", "retired_emails"}),
+    "connections": frozenset({"recreate"}),
+    "handoff": frozenset({"contact", "app_name"}),
     "pacing": frozenset(
         {
             "writes_per_10s",
@@ -128,6 +189,36 @@ def _pacing(section: Mapping[str, Any]) -> Pacing:
     return Pacing(**kwargs)
 
 
+def _metadata_keys(section: Mapping[str, Any], key: str) -> frozenset[str] | None:
+    value = section.get(key, ["*"])
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ConfigError(
+            f'[metadata] {key} must be a list of key names, ["*"] for every key or [] for none; got {value!r}'
+        )
+    if "*" in value:
+        if len(value) > 1:
+            raise ConfigError(f'[metadata] {key}: "*" already means every key; list names without it')
+        return None
+    for name in value:
+        if not name.strip():
+            raise ConfigError(f"[metadata] {key}: a key name cannot be empty")
+        if len(name) > METADATA_KEY_MAX:
+            raise ConfigError(
+                f"[metadata] {key}: {name[:50]!r} is {len(name)} characters; a WorkOS metadata key "
+                f"takes at most {METADATA_KEY_MAX}"
+            )
+    return frozenset(value)
+
+
+def _metadata(section: Mapping[str, Any]) -> MetadataConfig:
+    return MetadataConfig(
+        member_keys=_metadata_keys(section, "member_keys"),
+        organization_keys=_metadata_keys(section, "organization_keys"),
+        untrusted=_choice(section, "metadata", "untrusted", UNTRUSTED_POLICIES, "prefix"),
+        retired_emails=_flag(section, "metadata", "retired_emails", False),
+    )
+
+
 def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
     """Validate a parsed ``migration.toml``; a :class:`ConfigError` names the offending key."""
     unknown = sorted(set(data) - set(_SECTIONS))
@@ -148,17 +239,57 @@ def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
             raise ConfigError(
                 f"[roles.map] {role_id} = {slug!r}: a WorkOS slug is lower-case a-z, 0-9, _ and -"
             )
+    permission_map = _permission_map(_section(data, "permissions"))
     return MigrationConfig(
         org_external_id=_choice(orgs, "organizations", "external_id", ORG_EXTERNAL_IDS, "organization_id"),
         domain_state=_choice(orgs, "organizations", "domain_state", DOMAIN_STATES, "pending"),
         role_map=tuple((str(k), str(v)) for k, v in role_map.items()),
         explicit_roles_only=_flag(roles, "roles", "explicit_only", False),
         multiple_roles=_flag(roles, "roles", "multiple", True),
+        existing_roles=_choice(roles, "roles", "existing", EXISTING_ROLES, "stop"),
+        permission_map=permission_map,
         invited=_choice(statuses, "statuses", "invited", STATUS_POLICIES, "invite"),
         pending=_choice(statuses, "statuses", "pending", STATUS_POLICIES, "invite"),
         password_rule=_choice(passwords, "passwords", "conflict_rule", PICK_RULES, "most_recent"),
         pacing=_pacing(_section(data, "pacing")),
+        metadata=_metadata(_section(data, "metadata")),
+        connections=ConnectionsConfig(
+            _choice(_section(data, "connections"), "connections", "recreate", CONNECTION_RECREATE, "active")
+        ),
+        handoff=_handoff(_section(data, "handoff")),
     )
+
+
+def _handoff(section: Mapping[str, Any]) -> HandoffConfig:
+    values: dict[str, str] = {}
+    for key in ("contact", "app_name"):
+        if key not in section:
+            continue
+        value = section[key]
+        if not isinstance(value, str) or not _ONE_LINE.match(value.strip()):
+            raise ConfigError(f"[handoff] {key} must be one line of text (at most 200 characters)")
+        values[key] = value.strip()
+    return HandoffConfig(**values)
+
+
+def _permission_map(section: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    value = section.get("map", {})
+    if not isinstance(value, Mapping):
+        raise ConfigError('[permissions.map] must be a table of "resource:action" = WorkOS permission slug')
+    found = []
+    for key, slug in value.items():
+        resource, _, action = str(key).partition(":")
+        if not resource or not action:
+            raise ConfigError(f'[permissions.map] {key!r}: a key is a Stytch "resource:action"')
+        # Length is the plan's to judge (invalid_slug): init writes over-long derived slugs as
+        # they are, for a person to shorten, and a file init wrote must still load.
+        if not isinstance(slug, str) or not permission_slug_chars(slug):
+            raise ConfigError(
+                f"[permissions.map] {key!r} = {slug!r}: a WorkOS permission slug is lower-case "
+                "a-z, 0-9 and - _ : . *"
+            )
+        found.append((str(key), str(slug)))
+    return tuple(found)
 
 
 def load_config(workspace: Path, path: Path | None = None) -> MigrationConfig:
@@ -169,21 +300,50 @@ def load_config(workspace: Path, path: Path | None = None) -> MigrationConfig:
             raise ConfigError(f"{path} does not exist")
         return MigrationConfig()
     try:
-        return parse_config(tomllib.loads(target.read_text(encoding="utf-8")))
+        text = target.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ConfigError(f"{target} is a directory, not a {CONFIG_NAME} file") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{target} is not UTF-8 text (line {line}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {target}: {exc.strerror}") from None
+    if not text.strip():
+        # Most likely a save that went wrong: running on every default instead would be a guess.
+        raise ConfigError(
+            f"{target} is empty; delete it to use the defaults, or write one with `stytch2workos init --force`"
+        )
+    try:
+        return parse_config(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: {exc}") from None
+    except ConfigError as exc:
+        # The key alone is not enough when --config points elsewhere: name the file too.
+        raise ConfigError(f"{exc} (in {target})") from None
 
 
-def propose_slug(role_id: str) -> str:
-    """A WorkOS slug for a Stytch role id (``stytch_admin`` → ``admin``)."""
+def propose_slug(role_id: str, *, organization: bool = False) -> str:
+    """A WorkOS slug for a Stytch role id (``stytch_admin`` → ``admin``; custom roles ``org-…``)."""
+    if organization:
+        return propose_org_role_slug(role_id)
     if role_id in DEFAULT_ROLE_MAP:
         return DEFAULT_ROLE_MAP[role_id]
-    slug = re.sub(r"[^a-z0-9_-]+", "-", role_id.lower()).strip("-_")
-    return slug or "member"
+    return propose_role_slug(role_id)
 
 
-def render_config(role_counts: Mapping[str, int], descriptions: Mapping[str, str]) -> str:
-    """The text of a starting ``migration.toml`` for the roles found in a snapshot."""
+def render_config(
+    role_counts: Mapping[str, int],
+    descriptions: Mapping[str, str],
+    org_roles: Collection[str] = (),
+    permissions: Sequence[str] = (),
+) -> str:
+    """The text of a starting ``migration.toml`` for the roles found in a snapshot.
+
+    ``org_roles`` are the role ids only organizations define (``custom_roles``, not in the
+    project policy): they get ``org-`` slugs. ``permissions`` are the ``resource:action``
+    names the roles grant.
+    """
+    org_only = set(org_roles)
     ordered = ["stytch_admin", *sorted(r for r in role_counts if r not in DEFAULT_ROLE_MAP), "stytch_member"]
     lines = [
         "# stytch2workos migration settings. Every key is optional; these are the defaults.",
@@ -200,20 +360,42 @@ def render_config(role_counts: Mapping[str, int], descriptions: Mapping[str, str
         "multiple = true",
         "# Only roles assigned explicitly in Stytch (not via email domain, SSO or SCIM groups).",
         "explicit_only = false",
+        "# Import creates every role below (and its permissions) that WorkOS does not have yet.",
+        '# A role WorkOS already has with other permissions than Stytch\'s: "stop" (plan stops and',
+        '# shows the difference), "keep" (WorkOS\'s stay) or "update" (set to Stytch\'s). Either',
+        "# change alters what people already in WorkOS may do, so the default asks you first.",
+        '# Unless it is "keep", a role WorkOS holds with no permissions at all (as a new',
+        "# environment's admin and member) gets Stytch's: nobody loses a permission it never had.",
+        'existing = "stop"',
         "",
         "[roles.map]",
-        "# Stytch role id = WorkOS role slug, highest priority first. Every slug must exist in WorkOS.",
+        "# Stytch role id = WorkOS role slug, highest priority first. Organization custom roles",
+        "# take an org- slug and are created in each organization that defines them.",
     ]
     for role in ordered:
         # A description is free text: one line, or it would end the comment.
         note = " ".join(descriptions.get(role, "").split())
         count = role_counts.get(role, 0)
         comment = f"  # {count:,} member(s)" + (f"; {note[:60]}" if note else "")
-        lines.append(f'{_toml_key(role)} = "{propose_slug(role)}"{comment}')
+        slug = propose_slug(role, organization=role in org_only)
+        lines.append(f'{_toml_key(role)} = "{slug}"{comment}')
+    lines += [
+        "",
+        "[permissions.map]",
+        '# Stytch "resource:action" = WorkOS permission slug, one for each a migrated role grants.',
+        "# Stytch's own stytch.* resources have no WorkOS counterpart and are not listed.",
+    ]
+    for key in permissions:
+        slug = propose_permission_slug(key)
+        # Written as derived, even when WorkOS would refuse it: the plan then says so.
+        problem = permission_slug_problem(slug)
+        note = f"  # rename: {problem}" if problem else ""
+        lines.append(f'{_toml_key(key)} = "{slug}"{note}')
     lines += [
         "",
         "[statuses]",
         '# For invited and pending members: "invite" (send a WorkOS invitation), "import", or "skip".',
+        "# Every invitation is an email WorkOS sends to the person: `plan` says how many.",
         'invited = "invite"',
         'pending = "invite"',
         "",
@@ -221,6 +403,32 @@ def render_config(role_counts: Mapping[str, int], descriptions: Mapping[str, str
         "# A person with different passwords in several organizations keeps the one chosen by:",
         '# "most_recent" (last updated member), "first_org" or "active_first".',
         'conflict_rule = "most_recent"',
+        "",
+        "[metadata]",
+        '# Stytch trusted_metadata / untrusted_metadata keys carried into WorkOS metadata: ["*"] every',
+        "# key that fits (50 keys, keys of 40 and values of 600 characters at most), [] none, or names.",
+        "# What does not fit is listed by `plan` and, key by key, by `readiness`. Values that are not",
+        "# strings (numbers, true/false, lists, objects) are carried as JSON text.",
+        'member_keys = ["*"]',
+        'organization_keys = ["*"]',
+        '# Members\' untrusted_metadata, which they can change themselves in Stytch: "prefix" carries',
+        '# each key as untrusted_<key>, "merge" as it is (a trusted key of the same name wins), "skip"',
+        "# leaves it out.",
+        'untrusted = "prefix"',
+        "# Retired email addresses (WorkOS keeps one per user), as a JSON list in stytch_retired_emails.",
+        "retired_emails = false",
+        "",
+        "[connections]",
+        '# Which SSO connections import recreates in WorkOS: "active" (active SAML and OIDC ones),',
+        '# "all" (pending ones too, as drafts the customer finishes) or "none" (every customer sets',
+        "# theirs up again through a setup link). The rest are reported with a reason.",
+        'recreate = "active"',
+        "",
+        "[handoff]",
+        "# The packets for your customers' IT admins (`stytch2workos packets`): who they contact,",
+        "# and the name they know your product by.",
+        'contact = "your account manager"',
+        'app_name = "our application"',
         "",
         "[pacing]",
         "# WorkOS budgets; the tool stays at `safety` of each.",

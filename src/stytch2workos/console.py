@@ -39,6 +39,11 @@ def keep_secret(values: Iterable[str]) -> None:
     _secrets.update(value for value in values if value)
 
 
+def secrets() -> frozenset[str]:
+    """The values given to :func:`keep_secret`: for anything else that must not show them."""
+    return frozenset(_secrets)
+
+
 def safe(message: str) -> str:
     """``message`` with every value given to :func:`keep_secret` redacted."""
     return redact(message, _secrets)

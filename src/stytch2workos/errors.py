@@ -3,15 +3,27 @@
     Stytch2WorkOSError
      ├── ConfigError            bad settings, missing credentials           exit 2
      ├── InputError             a malformed input file                      exit 2
-     ├── WorkspaceError         wrong project, newer schema, locked         exit 2
+     ├── WorkspaceError         none there, wrong project, schema, in use   exit 2
      ├── OutputError            a file to write cannot be written           exit 2
      ├── ServiceError           an API answered, and retrying cannot help  exit 3
      │    ├── Refused           a 4xx with the error codes its body named  (a record's failure)
+     │    ├── Unreadable        a 2xx whose body the SDK cannot read       (a record's failure)
      │    └── AuthError         401/403: wrong key or secret               exit 3
-     └── RetriesExhausted       429/5xx/network errors outlasted the policy exit 3
+     ├── RetriesExhausted       429/5xx/network errors outlasted the policy exit 3
+     ├── EnvironmentFailure     the machine failed: disk full, I/O error,   exit 4
+     │                          read-only file system (nothing saved is lost)
+     └── InternalError          a defect in the tool; a crash report        exit 5
+
+    KeyboardInterrupt
+     └── Stopped                SIGINT, SIGTERM or SIGHUP: queued work      exit 128 + signal
+                                stops, saved work is kept                   (130, 143, 129)
 
 A *record* that cannot be migrated is not an exception: it is written to the
 ledger with a reason and the run goes on. These exceptions end a command.
+
+Whatever its branch, an error whose cause is the machine's (a full disk under a
+:class:`WorkspaceError` or :class:`OutputError`, see :mod:`.causes`) exits 4, and
+any exception outside the tree is reported as an :class:`InternalError`.
 """
 
 from __future__ import annotations
@@ -112,6 +124,14 @@ class Refused(ServiceError):
         self.codes = codes
 
 
+class Unreadable(ServiceError):
+    """The API answered 2xx, but the SDK could not read the answer (a field missing, a new value).
+
+    Not transient: the same request gets the same answer. After a write, what it did is
+    unknown, so the entity is looked up before anything is sent again.
+    """
+
+
 class AuthError(ServiceError):
     """Credentials were refused; nothing else can succeed until they are fixed."""
 
@@ -123,6 +143,34 @@ class RetriesExhausted(Stytch2WorkOSError):
         super().__init__(f"gave up after {attempts} attempts: {failure.describe()}")
         self.failure = failure
         self.attempts = attempts
+
+
+class EnvironmentFailure(Stytch2WorkOSError):
+    """The machine failed the tool (disk full, I/O error, read-only file system), not the data.
+
+    Whatever was committed before stays committed: freeing space and running the same
+    command again resumes.
+    """
+
+    exit_code = 4
+
+
+class InternalError(Stytch2WorkOSError):
+    """A defect in the tool: an exception nothing above expected. A crash report is written."""
+
+    exit_code = 5
+
+
+class Stopped(KeyboardInterrupt):
+    """A signal asked the command to stop (Ctrl-C, ``kill``, a closed terminal).
+
+    A ``KeyboardInterrupt``, so it takes the path Ctrl-C always took: queued work stops,
+    open workspace transactions roll back, and the CLI exits ``128 + signum``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class Retryable(Exception):

@@ -8,7 +8,9 @@ All owner-only (0600), all free of hash material:
   password that is, to tell them.
 * ``password-resets.csv``: people who will need a password reset, and why.
 * ``password-problems.csv``: every row that was refused, matched no member,
-  was skipped, repeated an id or could not be read, with its line number.
+  was skipped, repeated an id or could not be read, with its line number and
+  member id (when the row shows one). A repeat identical to the row kept has
+  status ``info``; rows that disagree are ``conflicting_rows``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from stytch2workos.errors import ConfigError
 
 DEFAULT_WORKSPACE = "stytch2workos-workspace"
-SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY")
+SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY", "WORKOS_WEBHOOK_SECRET")
 BASE_URL_VARIABLES = ("STYTCH_BASE_URL", "WORKOS_BASE_URL")
 # Below this many characters a key's last four would give away too much of it.
 _SHOW_SUFFIX_FROM = 20
@@ -75,11 +75,37 @@ def _required(env: Mapping[str, str], name: str, what: str) -> str:
     return value
 
 
+def base_url(env: Mapping[str, str], name: str) -> str | None:
+    """An API address override from ``name``: an http(s) URL with a host, or None when unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    # The value is not quoted back: it may carry a proxy's password.
+    example = "e.g. https://api.example.com or http://127.0.0.1:8402"
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must be a URL without spaces ({example})")
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unclosed [IPv6 address
+        raise ConfigError(f"{name} is not a valid URL ({example})") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"{name} has a port that is not a number from 1 to 65535 ({example})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{name} must start with http:// or https:// ({example})")
+    if not parts.hostname:
+        raise ConfigError(f"{name} has no host name ({example})")
+    if port == 0:
+        raise ConfigError(f"{name} has a port that is not a number from 1 to 65535 ({example})")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name} must not have a ?query or #fragment ({example})")
+    return value
+
+
 def stytch_credentials(env: Mapping[str, str]) -> StytchCredentials:
     """Stytch credentials from STYTCH_PROJECT_ID, STYTCH_SECRET and optional STYTCH_BASE_URL."""
-    base = env.get("STYTCH_BASE_URL", "").strip() or None
-    if base and not base.startswith(("http://", "https://")):
-        raise ConfigError("STYTCH_BASE_URL must start with http:// or https://")
+    base = base_url(env, "STYTCH_BASE_URL")
     return StytchCredentials(
         project_id=_required(env, "STYTCH_PROJECT_ID", "Stytch project id"),
         secret=_required(env, "STYTCH_SECRET", "Stytch project secret"),
@@ -89,9 +115,7 @@ def stytch_credentials(env: Mapping[str, str]) -> StytchCredentials:
 
 def workos_credentials(env: Mapping[str, str], need_client_id: bool = False) -> WorkOSCredentials:
     """WorkOS credentials from WORKOS_API_KEY, WORKOS_CLIENT_ID and optional WORKOS_BASE_URL."""
-    base = env.get("WORKOS_BASE_URL", "").strip() or None
-    if base and not base.startswith(("http://", "https://")):
-        raise ConfigError("WORKOS_BASE_URL must start with http:// or https://")
+    base = base_url(env, "WORKOS_BASE_URL")
     client_id = env.get("WORKOS_CLIENT_ID", "").strip() or None
     if need_client_id and client_id is None:
         raise ConfigError("WORKOS_CLIENT_ID is not set: export your WorkOS client id")

@@ -54,12 +54,12 @@ def _cli(args: list[str], env: dict[str, str], capture: bool = False, stdin: str
     return json.loads(proc.stdout) if capture and proc.stdout.strip() else None
 
 
-def _workos_seed(project_seed: dict[str, Any], roles: list[str]) -> dict[str, Any]:
-    """A target that is not empty: the roles, one organization and two users already there."""
+def _workos_seed(project_seed: dict[str, Any]) -> dict[str, Any]:
+    """A target that is not empty: one organization and two users from a pilot. Its roles are
+    WorkOS's own admin and member only: import creates the rest."""
     org = project_seed["organizations"][1]
     active = [m for m in project_seed["members"] if m["status"] == "active"]
     return {
-        "roles": [{"slug": slug, "name": slug.replace("_", " ").title()} for slug in roles],
         "organizations": [
             {
                 "name": org["organization_name"],
@@ -72,12 +72,6 @@ def _workos_seed(project_seed: dict[str, Any], roles: list[str]) -> dict[str, An
             for m in active[:2]
         ],
     }
-
-
-def _role_slugs(toml_text: str) -> list[str]:
-    import tomllib
-
-    return sorted(set(tomllib.loads(toml_text).get("roles", {}).get("map", {}).values()))
 
 
 def _someone_with_a_kept_password(
@@ -106,6 +100,26 @@ def _someone_with_a_kept_password(
     raise SystemExit("no imported person with a password to check: that is a bug, please report it")
 
 
+def _sso_handoff(env: dict[str, str], w_ctl: EmulatorControl, id_map: list[dict[str, str]]) -> None:
+    """Packets for the customers' admins, one printed; a portal link; the status before and after
+    one customer finishes the Admin Portal (played by the emulator's control API)."""
+    written = _cli(["packets", "--json"], env, capture=True)["written"]
+    texts = {row["organization_id"]: Path(row["text"]).read_text(encoding="utf-8") for row in written}
+    # The richest one to show: a recreated SAML connection and a directory to set up again.
+    org_id = next((o for o, t in texts.items() if "(SAML)" in t and "(SCIM)" in t), next(iter(texts)))
+    console.print(f"{len(written)} packets written; the one for {org_id}:", markup=False)
+    console.print(texts[org_id], markup=False, soft_wrap=True)
+    _cli(["portal-link", "--org", org_id, "--intent", "dsync"], env)
+    _cli(["handoff", "--org", org_id], env)
+    workos_org = next(
+        r["workos_id"] for r in id_map if r["kind"] == "organization" and r["stytch_id"] == org_id
+    )
+    console.print("[dim]The customer's IT admin finishes the Admin Portal (directory sync and SSO):[/dim]")
+    w_ctl.complete_setup(workos_org, "dsync")
+    w_ctl.complete_setup(workos_org, "sso")
+    _cli(["handoff", "--org", org_id], env)
+
+
 def main() -> None:
     base = Path(os.environ.get("DEMO_DIR", "demo-workspace")).resolve()
     if base.exists():
@@ -131,14 +145,17 @@ def main() -> None:
     _step("2. Export everything Stytch's API gives")
     _cli(["export"], env)
 
-    _step("3. Propose a role map, and prepare the WorkOS environment")
+    _step("3. Propose role and permission slugs; the WorkOS environment as a pilot left it")
     _cli(["init"], env)
-    slugs = _role_slugs((ws / "migration.toml").read_text(encoding="utf-8"))
-    w_ctl.seed(_workos_seed(project.seed, slugs))
-    console.print(f"WorkOS now has roles {', '.join(slugs)}, one organization and two users from a pilot.")
+    w_ctl.seed(_workos_seed(project.seed))
+    console.print(
+        "WorkOS has only its own admin and member roles, one organization and two users from a pilot: "
+        "import creates Stytch's roles and permissions before the first membership."
+    )
 
-    _step("4. Plan (no writes)")
+    _step("4. Plan (no writes), and what customers and people must do before cutover")
     _cli(["plan"], env)
+    _cli(["readiness"], env)
 
     _step("5. Load the password hashes Stytch support sent (encrypted)")
     loaded = _cli(
@@ -164,7 +181,13 @@ def main() -> None:
     _step("6. Import into WorkOS")
     started = time.monotonic()
     result = _cli(["import", "--yes", "--json"], env, capture=True)
-    console.print_json(json.dumps(result["ledger"]))
+    ledger = result["ledger"]
+    roles = {kind: sum(ledger.get(kind, {}).values()) for kind in ("permission", "role", "org_role")}
+    console.print(
+        f"Roles stage first: {roles['permission']} permissions, {roles['role']} environment roles and "
+        f"{roles['org_role']} organization roles, then organizations and people:"
+    )
+    console.print_json(json.dumps(ledger))
     console.print(f"import took {time.monotonic() - started:.1f}s at WorkOS's write budget")
     console.print("[dim]Running it again changes nothing:[/dim]")
     again = _cli(["import", "--yes", "--json"], env, capture=True)
@@ -184,6 +207,9 @@ def main() -> None:
     resets = Path(loaded["reports"]["resets"])
     email, password = _someone_with_a_kept_password(project.seed, passwords, id_map, resets)
     _cli(["passwords", "check", email], env, stdin=password + "\n")
+
+    _step("9. Hand SSO and directories over to customers' IT admins")
+    _sso_handoff(env, w_ctl, id_map)
 
     _step("Summary")
     stats = w_ctl.stats()

@@ -2,13 +2,27 @@
 
 Each command module owns its commands and imports only ``cli.common``; this
 module is the one place that knows them all, so nothing imports in a circle.
+
+Signals: from the program's first moment (``python -m stytch2workos``, or the
+console script importing this module) SIGINT, SIGTERM and SIGHUP end it with one
+line; while a command runs, ``cli.common.handled`` turns them into a graceful stop.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+from stytch2workos import stopping
+
+# The console script imports this module before it calls main(), and loading the CLI
+# takes a while: as that program (not a test importing the app), take the signals now.
+if sys.argv and Path(sys.argv[0]).name == "stytch2workos":
+    stopping.exit_at_once_on_signals()
+
 import typer
 
-from stytch2workos.cli import emulate, export, migration, passwords
+from stytch2workos.cli import emulate, export, handoff, migration, passwords, readiness
 
 app = typer.Typer(
     name="stytch2workos",
@@ -19,10 +33,13 @@ app = typer.Typer(
 )
 app.add_typer(export.commands)
 app.add_typer(migration.commands)
+app.add_typer(readiness.commands)
+app.add_typer(handoff.commands)
 app.add_typer(passwords.passwords_app, name="passwords")
 app.add_typer(emulate.commands)
 
 
 def main() -> None:
     """Console-script entry point."""
+    stopping.exit_at_once_on_signals()
     app()

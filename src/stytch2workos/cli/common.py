@@ -1,29 +1,60 @@
 """What every command shares: common options, error handling, confirmation, progress.
 
-Exit codes: 0 done; 1 done, but some records failed or need attention, or a plan
-with blocking problems; 2 bad usage, configuration, input file, output path or
-workspace; 3 an API refused us (credentials, a fatal error, or retries ran out);
-130 interrupted (rerun to resume).
+Exit codes (the README's table says the same; ``errors.py`` draws the exceptions behind them):
+
+    0    done
+    1    done, but some records failed or need attention — or a plan with blocking problems
+    2    bad usage, configuration, input file, output path, or workspace (none there, in use,
+         another project's, a schema this version cannot use)
+    3    an API refused the tool (credentials, a fatal error), or retries ran out
+    4    the machine failed: disk full or over quota, an I/O error, a read-only file system,
+         out of memory. Nothing saved is lost: fix it and run the same command again
+    5    internal error, a defect in the tool: a crash report is written (the message names it)
+    130  interrupted (Ctrl-C, SIGINT)   ┐ everything saved so far is kept:
+    143  stopped by SIGTERM             │ run the same command to resume
+    129  stopped by SIGHUP              ┘
+
+Workspaces: only ``export`` creates one (:func:`open_workspace`). A command that writes
+to the workspace opens it with :func:`open_existing_workspace` (exclusive: one writer at
+a time); a command that only reads it uses :func:`open_workspace_for_reading`, which
+takes no lock and so runs while ``import`` holds the workspace.
+
+``STYTCH2WORKOS_DEBUG=1`` lets an internal error end in its traceback (for developing
+the tool; it may show data) instead of a crash report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.markup import escape
 
-from stytch2workos import console
+from stytch2workos import console, crash, stopping
+from stytch2workos.causes import EnvironmentCause, os_cause
 from stytch2workos.config import MigrationConfig
-from stytch2workos.errors import Stytch2WorkOSError, clip
+from stytch2workos.errors import (
+    EnvironmentFailure,
+    InternalError,
+    RetriesExhausted,
+    ServiceError,
+    Stopped,
+    Stytch2WorkOSError,
+    clip,
+)
 from stytch2workos.pacing import RetryPolicy
 from stytch2workos.settings import WorkOSCredentials, secret_values, workspace_dir
-from stytch2workos.workspace import Workspace
+from stytch2workos.workspace import DB_NAME, Workspace
+from stytch2workos.workspace.core import storage_cause
 
 if TYPE_CHECKING:
     from stytch2workos.destination.client import WorkOSTarget
@@ -48,6 +79,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@dataclass
+class _Command:
+    """What the error handling needs to know about the running command."""
+
+    # The workspace it opened (or tried to): where SQLite failed, where a crash report goes.
+    workspace: Path | None = None
+
+
+_command = _Command()
+
+
 def handled(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn the tool's errors into one clear line and an exit code; never a traceback."""
 
@@ -55,30 +97,115 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         os.umask(0o077)  # everything the tool writes is owner-only
         console.keep_secret(secret_values(os.environ))
-        try:
-            return fn(*args, **kwargs)
-        except Stytch2WorkOSError as exc:
-            console.error(str(exc))
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            console.error("interrupted; everything saved so far is kept, run the same command to resume")
-            raise typer.Exit(130) from None
-        except typer.Exit:
-            raise
-        except Exception as exc:
-            if os.environ.get("STYTCH2WORKOS_DEBUG"):
+        _command.workspace = None
+        with stopping.stop_on_signals():
+            try:
+                return fn(*args, **kwargs)
+            except (typer.Exit, typer.TyperException):
                 raise
-            console.error(
-                f"unexpected {type(exc).__name__}: {clip(str(exc))}. Nothing saved is lost; rerun to "
-                "resume (set STYTCH2WORKOS_DEBUG=1 for details)"
-            )
-            raise typer.Exit(1) from None
+            except typer.Abort:
+                # A prompt turns a signal into "no answer": it still means stop.
+                signum = stopping.received()
+                if signum is None:
+                    raise
+                code = _stopped(signum)
+            except KeyboardInterrupt as exc:
+                code = _stopped(exc.signum if isinstance(exc, Stopped) else signal.SIGINT)
+            except Exception as exc:
+                code = _failed(exc)
+        raise typer.Exit(code)
 
     return wrapper
 
 
+def _stopped(signum: int) -> int:
+    # After SIGHUP the terminal may be gone: the exit code still says what happened.
+    with contextlib.suppress(OSError):
+        console.error(stopping.stopped_message(signum))
+    return stopping.exit_code(signum)
+
+
+def _failed(exc: Exception) -> int:
+    """Print the one line that explains ``exc``; return the exit code."""
+    if isinstance(exc, EnvironmentFailure | ServiceError | RetriesExhausted):
+        # An API's answer keeps its own code whatever lies beneath (a reset socket is not a full disk).
+        console.error(str(exc))
+        return exc.exit_code
+    cause = _environment_cause(exc)
+    if cause is not None:
+        console.error(cause.message(str(exc) if isinstance(exc, Stytch2WorkOSError) else None))
+        return EnvironmentFailure.exit_code
+    if isinstance(exc, Stytch2WorkOSError):
+        console.error(str(exc))
+        return exc.exit_code
+    if os.environ.get("STYTCH2WORKOS_DEBUG"):
+        raise exc
+    return _crashed(exc)
+
+
+def _environment_cause(exc: Exception) -> EnvironmentCause | None:
+    if isinstance(exc, BrokenPipeError):
+        # Whoever read stdout went away (`| head`); anything still buffered has nowhere to go,
+        # and Python's own flush at exit must not fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EnvironmentCause(
+            "the output was closed before everything was written (broken pipe)",
+            "let the reader take all of it (or send it to a file)",
+        )
+    return storage_cause(exc, _command.workspace) or os_cause(exc)
+
+
+def _crashed(exc: Exception) -> int:
+    now = datetime.now(UTC)
+    text = crash.render(exc, sys.argv[1:], console.secrets(), now)
+    try:
+        path = crash.write(text, crash_places(_command.workspace, os.environ, Path.cwd()), now)
+        where = f"the crash report is {path}"
+    except Exception as failure:  # the report is a courtesy: its failure must not hide the first
+        where = f"no crash report could be written ({type(failure).__name__}: {clip(str(failure), 80)})"
+    what = crash.mask(clip(str(exc), 200), console.secrets())
+    console.error(
+        f"internal error ({type(exc).__name__}: {what}); {where}. Nothing saved is lost; "
+        "please report this with the crash report"
+    )
+    return InternalError.exit_code
+
+
+def crash_places(opened: Path | None, env: Mapping[str, str], cwd: Path) -> list[Path | None]:
+    """Where a crash report may go, best first; ``None`` is a new temporary directory.
+
+    The workspace the command opened; else, when it crashed before getting that far, the
+    workspace it would use by default, if one exists there.
+    """
+    places: list[Path | None] = []
+    if opened is not None and opened.is_dir():
+        places.append(opened)
+    default = workspace_dir(None, env, cwd)
+    if (default / DB_NAME).is_file() and default not in places:
+        places.append(default)
+    return [*places, None]
+
+
+def _resolve(flag: str | None) -> Path:
+    path = workspace_dir(flag, os.environ, Path.cwd())
+    _command.workspace = path
+    return path
+
+
 def open_workspace(flag: str | None) -> Workspace:
-    return Workspace(workspace_dir(flag, os.environ, Path.cwd()))
+    """The workspace, created if there is none: for ``export``, the one command that starts one."""
+    return Workspace(_resolve(flag), create=True)
+
+
+def open_existing_workspace(flag: str | None) -> Workspace:
+    """The workspace, for a command that writes to it: exclusive, and never created here."""
+    return Workspace(_resolve(flag), create=False)
+
+
+def open_workspace_for_reading(flag: str | None) -> Workspace:
+    """The workspace, for a command that only reads it: no lock, no schema changes, never created."""
+    return Workspace(_resolve(flag), readonly=True)
 
 
 def progress(json_mode: bool) -> console.RichProgress:
@@ -93,6 +220,9 @@ def confirm_writes(creds: WorkOSCredentials, question: str, *notes: str) -> None
     try:
         confirmed = bool(typer.confirm(question, default=False, err=True))
     except (typer.Abort, EOFError):
+        signum = stopping.received()
+        if signum is not None:  # the prompt swallowed a signal: stop, as anywhere else
+            raise Stopped(signum) from None
         confirmed = False  # no answer (closed stdin, Ctrl-D) is not a yes
     if not confirmed:
         console.err.print("Nothing was written.")

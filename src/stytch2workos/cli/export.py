@@ -17,6 +17,7 @@ from stytch2workos.pacing import RetryPolicy
 from stytch2workos.report import snapshot_summary
 from stytch2workos.settings import stytch_credentials
 from stytch2workos.source.jsonfile import write_export
+from stytch2workos.workspace import problems
 
 commands = typer.Typer()
 
@@ -27,6 +28,13 @@ def export(
     workspace: WorkspaceOpt = None,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Take a fresh snapshot and record what changed since the last.")
+    ] = False,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Drop an unfinished snapshot (never a complete one) and take a new one from the start.",
+        ),
     ] = False,
     from_json: Annotated[
         Path | None,
@@ -56,7 +64,9 @@ def export(
     """Export organizations, members (every status), SSO/SCIM connections and RBAC roles.
 
     Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
-    overrides the API address). An interrupted export resumes where it stopped.
+    overrides the API address). An interrupted export resumes where it stopped; an
+    interrupted --from-json load resumes only with the same file. Malformed records are
+    refused (listed in the summary) and the rest is exported.
     """
     if searches_per_minute < 1 or max_attempts < 1 or reads_per_second < 1:
         raise ConfigError("--searches-per-minute, --reads-per-second and --max-attempts must be at least 1")
@@ -69,7 +79,7 @@ def export(
             ws.bind_project(
                 os.environ.get("STYTCH_PROJECT_ID") or ws.get_meta("stytch_project_id") or "from-file"
             )
-            result = load_json_file(ws, from_json, refresh, bar)
+            result = load_json_file(ws, from_json, refresh, bar, restart=restart)
         else:
             creds = stytch_credentials(os.environ)
             ws.bind_project(creds.project_id)
@@ -86,13 +96,16 @@ def export(
                 on_retry=on_retry,
             )
             try:
-                result = export_project(ws, source, ExportOptions(refresh=refresh), bar)
+                result = export_project(ws, source, ExportOptions(refresh, restart), bar)
             finally:
                 source.close()
         summary = snapshot_summary(ws, result.snapshot_id)
         summary["already_complete"] = result.already_complete
         summary["resumed"] = result.resumed
         summary["retries"] = result.retries
+        if result.file_sha256 is not None:
+            summary["file"] = {"path": str(from_json), "sha256": result.file_sha256}
+        summary.update(problems.summary(ws, result.snapshot_id))
         if json_out is not None:
             orgs, members = write_export(ws, result.snapshot_id, json_out)
             summary["json_out"] = {"path": str(json_out), "organizations": orgs, "members": members}
@@ -131,3 +144,25 @@ def _print_summary(summary: dict[str, Any]) -> None:
         )
     if "json_out" in summary:
         console.out.print(f"Wrote {escape(summary['json_out']['path'])}")
+    _warn_findings(summary)
+
+
+def _warn_findings(summary: dict[str, Any], shown: int = 10) -> None:
+    """Refused and adjusted records, on stderr: they need a look before import."""
+    for key, what in (
+        ("refused_records", "refused (not in the snapshot; they will not be migrated)"),
+        ("adjusted_records", "adjusted (a field WorkOS would refuse is left out or replaced)"),
+    ):
+        found = summary[key]
+        if not found["count"]:
+            continue
+        codes = ", ".join(f"{code} {n:,}" for code, n in found["by_code"].items())
+        console.warn(f"{found['count']:,} record(s) {what}: {codes}")
+        for example in found["examples"][:shown]:
+            where = f" at character {example['position']}" if example["position"] is not None else ""
+            name = example["id"] or "(no id)"
+            console.warn(f"  {example['entity']} {name}{where}: {example['reason']}")
+        if found["count"] > shown:
+            console.warn(
+                f"  … and {found['count'] - shown:,} more (stytch2workos export --json lists {len(found['examples'])})"
+            )

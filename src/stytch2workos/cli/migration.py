@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -20,18 +20,23 @@ from stytch2workos.cli.common import (
     YesOpt,
     confirm_writes,
     handled,
-    open_workspace,
+    open_existing_workspace,
+    open_workspace_for_reading,
     progress,
     workos_target,
 )
 from stytch2workos.config import CONFIG_NAME, MigrationConfig, load_config, render_config
 from stytch2workos.errors import ConfigError
 from stytch2workos.plan import Plan, build_plan, iter_people, scoped_organizations
+from stytch2workos.plan_connections import ConnectionPlan
 from stytch2workos.private_files import open_private_text
 from stytch2workos.progress import Progress
 from stytch2workos.settings import workos_credentials
-from stytch2workos.workspace import Workspace
-from stytch2workos.workspace.ledger import ID_MAP_COLUMNS, id_map
+from stytch2workos.transform.connections import REASONS
+from stytch2workos.transform.rbac import implicit_rules, permission_keys
+from stytch2workos.transform.records import org_request
+from stytch2workos.workspace import Workspace, problems
+from stytch2workos.workspace.ledger import ID_MAP_COLUMNS, Ledger, id_map
 from stytch2workos.workspace.snapshot import members_by_email, role_counts
 
 commands = typer.Typer()
@@ -52,7 +57,7 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing migration.toml.")] = False,
 ) -> None:
     """Write migration.toml, proposing a WorkOS slug for every Stytch role in the snapshot."""
-    with open_workspace(workspace) as ws:
+    with open_existing_workspace(workspace) as ws:
         snapshot = ws.require_snapshot()
         path = ws.path / CONFIG_NAME
         if path.exists() and not force:
@@ -62,18 +67,32 @@ def init(
         descriptions = {str(r.get("role_id")): str(r.get("description", "")) for r in policy.get("roles", [])}
         for role in descriptions:
             counts.setdefault(role, 0)
+        # Organizations' own roles: kept apart for their org- slugs and the permissions they grant.
+        custom: list[dict[str, Any]] = []
+        custom_ids: set[str] = set()
         for org in ws.organizations(snapshot):
-            for role in org.get("custom_roles") or []:
-                counts.setdefault(str(role.get("role_id")), 0)
+            roles = [r for r in org.get("custom_roles") or [] if isinstance(r, dict)]
+            if roles:
+                custom.append({"custom_roles": roles})
+            for custom_role in roles:
+                role_id = str(custom_role.get("role_id"))
+                custom_ids.add(role_id)
+                counts.setdefault(role_id, 0)
+                descriptions.setdefault(role_id, str(custom_role.get("description", "")))
+        org_only = custom_ids - {str(r.get("role_id")) for r in policy.get("roles", [])}
+        text = render_config(counts, descriptions, org_only, permission_keys(policy, custom))
         with open_private_text(path) as out:
-            out.write(render_config(counts, descriptions))
-    console.out.print(f"Wrote {escape(str(path))}: review \\[roles.map] before `stytch2workos plan`.")
+            out.write(text)
+    console.out.print(
+        f"Wrote {escape(str(path))}: review \\[roles.map] and \\[permissions.map] before `stytch2workos plan`."
+    )
 
 
 def _make_plan(
     ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Progress
 ) -> tuple[Plan, MigrationConfig]:
     from stytch2workos.destination.inventory import read_target
+    from stytch2workos.destination.roles import desired_for
 
     config = load_config(ws.path, config_path)
     snapshot = ws.require_snapshot()
@@ -84,14 +103,65 @@ def _make_plan(
         unknown = scope - {o["organization_id"] for o in org_rows}
         if unknown:
             raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
+    desired = desired_for(ws, snapshot, config, scope)
+    with_roles = {r.organization_id for r in desired.org_roles}
+    # Organizations already in WorkOS that get roles of their own: their roles are compared too.
+    org_ids = {org_request(o, config).external_id for o in org_rows if o["organization_id"] in with_roles}
     creds = workos_credentials(os.environ)
     with workos_target(creds, config) as target:
-        state = read_target(target, bar)
+        state = read_target(target, bar, org_ids)
     people = iter_people(members_by_email(ws, snapshot), config, scope)
-    plan = build_plan(org_rows, people, config, state, every_org)
+    invited_before = frozenset(Ledger(ws).done_ids("invitation"))
+    issues = problems.tallies(ws, snapshot, scope)
+    implicit = implicit_rules(ws.organizations(snapshot), ws.connections(snapshot), scope)
+    sso = _connection_plan(ws, snapshot, config, org_rows)
+    plan = build_plan(
+        org_rows,
+        people,
+        config,
+        state,
+        every_org,
+        invited_before,
+        record_issues=issues,
+        rbac=desired,
+        implicit=implicit,
+        connections=sso,
+    )
     with open_private_text(ws.path / "plan.json") as out:
         json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
     return plan, config
+
+
+def _connection_plan(
+    ws: Workspace, snapshot: int, config: MigrationConfig, org_rows: list[dict[str, Any]]
+) -> ConnectionPlan:
+    from stytch2workos.plan_connections import LedgerFact, plan_connections
+    from stytch2workos.transform.connections import decide_all
+    from stytch2workos.workspace.handoff import outcomes
+
+    names = {str(o["organization_id"]): str(o.get("organization_name") or "") for o in org_rows}
+    decisions = [
+        d
+        for d in decide_all(ws.connections(snapshot), config.connections)
+        if d.facts.organization_id in names
+    ]
+    facts = {key: LedgerFact(o.status, o.code, o.updated_at) for key, o in outcomes(ws).items()}
+    return plan_connections(decisions, names, facts)
+
+
+def _print_connections(sso: ConnectionPlan) -> None:
+    if not sso.total:
+        return
+    colour = {"unknown": "yellow", "unavailable": "red", "available": "dim"}[sso.api]
+    console.out.print(f"[{colour}]SSO connections:[/{colour}] " + escape(sso.api_message))
+    for title, counts in (("handed off to the customer's admin", sso.handoff), ("not migrated", sso.skip)):
+        for reason, n in sorted(counts.items()):
+            console.out.print(escape(f"  {n:,} {title}: {reason} — {REASONS.get(reason, reason)}"))
+    for note in sso.to_json()["notes"]:
+        examples = f"; e.g. {', '.join(note['examples'][:3])}" if note["examples"] else ""
+        console.out.print(
+            "[dim]info[/dim] " + escape(f"{note['code']}: {note['message']} — {note['count']:,}{examples}")
+        )
 
 
 def _print_plan(plan: Plan, accepted: list[str]) -> None:
@@ -101,9 +171,21 @@ def _print_plan(plan: Plan, accepted: list[str]) -> None:
     table.add_column("reuse", justify="right")
     table.add_row("organizations", f"{plan.organizations['create']:,}", f"{plan.organizations['reuse']:,}")
     table.add_row("users", f"{plan.users['create']:,}", f"{plan.users['reuse']:,}")
+    roles = plan.roles
+    for label, counts in (
+        ("permissions", roles.permissions),
+        ("roles", roles.roles),
+        ("organization roles", roles.org_roles),
+    ):
+        if counts:
+            existing = sum(n for action, n in counts.items() if action != "create")
+            table.add_row(label, f"{counts['create']:,}", f"{existing:,}")
     table.add_row("memberships", f"{plan.memberships:,}", "")
     table.add_row("invitations", f"{plan.invitations:,}", "")
+    if plan.connections.total:
+        table.add_row("SSO connections", f"{plan.connections.create:,}", f"{plan.connections.reuse:,}")
     console.out.print(table)
+    _print_connections(plan.connections)
     if plan.skipped:
         console.out.print(console.counts_table("Skipped members", dict(plan.skipped), "reason"))
     for problem in plan.problems:
@@ -127,7 +209,7 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """Show what import would create, reuse and skip, and every problem found (no writes)."""
-    with open_workspace(workspace) as ws, progress(as_json) as bar:
+    with open_workspace_for_reading(workspace) as ws, progress(as_json) as bar:
         result, _ = _make_plan(ws, config, org, bar)
     if as_json:
         console.print_json(result.to_json())
@@ -151,7 +233,7 @@ def import_(
     as_json: JsonOpt = False,
 ) -> None:
     """Create organizations, users, memberships and invitations in WorkOS. Safe to rerun."""
-    with open_workspace(workspace) as ws:
+    with open_existing_workspace(workspace) as ws:
         with progress(as_json) as bar:
             the_plan, cfg = _make_plan(ws, config, org, bar)
         blocking = the_plan.blocking(accept or [])
@@ -167,6 +249,10 @@ def import_(
             confirm_writes(
                 creds,
                 "Write these changes to WorkOS?",
+                escape(
+                    f"WorkOS will email {the_plan.invitation_emails:,} invitation(s) to invited and "
+                    "pending members ([statuses] in migration.toml)."
+                ),
                 "Tip: pause WorkOS webhook endpoints during a bulk import to avoid an event flood.",
             )
         from stytch2workos.destination.importer import ImportOptions, run_import
@@ -180,12 +266,23 @@ def import_(
         "run": result.run,
         "failures": result.failures[:50],
         "retries": result.retries,
+        "narrowed": {"count": result.narrowed, "members": result.narrowed_members},
+        "connections_api": result.connections_api,
     }
     if as_json:
         console.print_json(summary)
     else:
         _print_ledger(result.counts)
         console.out.print(_run_line(result.run))
+        if result.narrowed:
+            console.warn(
+                f"{result.narrowed:,} member(s) got one role instead of several: this WorkOS environment "
+                "takes one role per membership (Multiple Roles is off in the dashboard). The first by "
+                "[roles.map] order was kept:"
+            )
+            for row in result.narrowed_members[:20]:
+                console.warn(f"  {row['source_id']}: {row['detail']}")
+        _print_handoff_hint(result.counts, result.connections_api)
         for failure in result.failures[:20]:
             console.warn(f"{failure['kind']} {failure['source_id']}: {failure['detail']}")
         if len(result.failures) > 20:
@@ -194,19 +291,33 @@ def import_(
         raise typer.Exit(1)
 
 
+def _print_handoff_hint(counts: dict[str, dict[str, int]], api: str | None) -> None:
+    if api == "unavailable":
+        console.warn(
+            "WorkOS answered 404 to POST /connections: the Create Connection API is not enabled for this "
+            "environment, so every SSO connection went to the Admin Portal handoff. Ask WorkOS support to "
+            "enable it and run import again, or hand the packets to your customers as they are."
+        )
+    if any(counts.get(kind) for kind in ("connection", "directory")):
+        console.out.print(
+            "SSO and directories: `stytch2workos packets` writes what each customer's IT admin changes; "
+            "`stytch2workos handoff` shows where each stands."
+        )
+
+
 def _run_line(run: dict[str, dict[str, int]]) -> str:
     totals: dict[str, int] = {}
     for row in run.values():
         for outcome, n in row.items():
             totals[outcome] = totals.get(outcome, 0) + n
-    order = ["created", "reused", "failed", "skipped", "unchanged"]
+    order = ["created", "recovered", "reused", "failed", "skipped", "handoff", "unchanged"]
     parts = [f"{totals[o]:,} {o}" for o in order if totals.get(o)]
     return "This run: " + (", ".join(parts) if parts else "nothing to do")
 
 
 def _print_ledger(counts: dict[str, dict[str, int]]) -> None:
     table = Table(title="Import ledger", title_justify="left", show_edge=False)
-    statuses = ["created", "reused", "skipped", "failed"]
+    statuses = ["created", "recovered", "reused", "skipped", "handoff", "failed"]
     table.add_column("")
     for status in statuses:
         table.add_column(status, justify="right")
@@ -225,7 +336,7 @@ def mapping(
     """Write the id map (Stytch ids → WorkOS ids) for applications to backfill their databases."""
     if fmt not in ("csv", "json"):
         raise ConfigError("--format must be csv or json")
-    with open_workspace(workspace) as ws:
+    with open_workspace_for_reading(workspace) as ws:
         rows = id_map(ws, ws.require_snapshot())
     with open_private_text(output) as out:
         if fmt == "json":

@@ -29,7 +29,7 @@ from stytch2workos.cli.common import (
     YesOpt,
     confirm_writes,
     handled,
-    open_workspace,
+    open_existing_workspace,
     progress,
     workos_target,
 )
@@ -53,11 +53,13 @@ def read_secret(prompt: str) -> str:
     if sys.stdin.isatty():
         try:
             return str(typer.prompt(prompt, hide_input=True, err=True))
-        except (click.exceptions.Abort, EOFError):
+        except (click.exceptions.Abort, typer.Abort, EOFError):
             raise InputError(f"no answer to '{prompt}'") from None
     line = sys.stdin.readline()
     if not line:
-        raise InputError(f"{prompt.lower()}: nothing on standard input")
+        raise InputError(
+            f"{prompt.lower()}: nothing on standard input; pipe it in, or run the command in a terminal"
+        )
     return line.rstrip("\r\n")
 
 
@@ -77,13 +79,27 @@ def _head(path: Path, size: int) -> bytes:
 
 
 def _csv_lines(path: Path) -> Iterator[str]:
+    # Undecodable bytes are kept as surrogates and found line by line, so the error can
+    # name the line (a decoding error from the stream would only name a buffer).
     try:
-        with path.open(encoding="utf-8", newline="") as stream:
-            yield from stream
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text; is it still encrypted?") from None
+        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as stream:
+            for line_no, line in enumerate(stream, start=1):
+                if not line.isascii():
+                    _utf8_line(line, line_no, path)
+                yield line
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _utf8_line(line: str, line_no: int, path: Path) -> None:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        hint = "is it still encrypted? " if line_no == 1 else ""
+        # Stytch writes ASCII: a byte that is not UTF-8 means the file was damaged on its way.
+        raise InputError(
+            f"line {line_no} of {path} is not UTF-8 text; {hint}ask Stytch support to resend the file"
+        ) from None
 
 
 def _tee(lines: Iterable[str], path: Path) -> Iterator[str]:
@@ -122,7 +138,8 @@ def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
         ("rows read", summary["rows_read"]),
         ("matched a member", summary["matched"]),
         ("matched no member", summary["unmatched"]),
-        ("repeated member id", summary["duplicates"]),
+        ("repeated row, same hash (kept once)", summary["duplicates"]),
+        ("repeated member id, other hash (neither used)", summary["conflicting_rows"]),
         ("unreadable", summary["malformed"]),
         ("deleted members", summary["deleted_members"]),
     ]
@@ -154,7 +171,8 @@ def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
 
 def _needs_attention(summary: dict[str, Any]) -> bool:
     unexpected = {code for code in summary["refused"] if code not in EXPECTED_REFUSALS}
-    return bool(summary["unmatched"] or summary["duplicates"] or summary["malformed"] or unexpected)
+    # An identical repeat is information only: the member keeps the hash both rows give.
+    return bool(summary["unmatched"] or summary["conflicting_rows"] or summary["malformed"] or unexpected)
 
 
 @passwords_app.command("load")
@@ -182,11 +200,22 @@ def load(
             "--write-decrypted", help="Also write the decrypted CSV here (0600). It holds every hash."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Accept a load that leaves fewer people with a usable hash than the stored one.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read Stytch's password-hash export into the workspace, converted for WorkOS."""
+    """Read Stytch's password-hash export into the workspace, converted for WorkOS.
+
+    The stored hashes are replaced only by a load that read the whole file and leaves at
+    least as many people with a usable hash; anything else changes nothing.
+    """
     from stytch2workos.passwords_report import write_load_reports
     from stytch2workos.source.delivery import MAGIC
     from stytch2workos.source.passwords_load import load_hashes
@@ -195,7 +224,7 @@ def load(
         raise ConfigError("--private-key and --iterations are for an encrypted file: pass --key too")
     if key is not None and private_key is None:
         raise ConfigError("--key needs --private-key (the RSA key whose public half you sent to Stytch)")
-    with open_workspace(workspace) as ws:
+    with open_existing_workspace(workspace) as ws:
         cfg = load_config(ws.path, config)
         ws.require_snapshot()
         lines: Iterable[str]
@@ -216,7 +245,7 @@ def load(
         if write_decrypted is not None:
             lines = _tee(lines, write_decrypted)
         with progress(as_json) as bar:
-            result = load_hashes(ws, lines, cfg.password_rule, source=source, progress=bar)
+            result = load_hashes(ws, lines, cfg.password_rule, source=source, replace=replace, progress=bar)
         summary = result.to_json()
         files = write_load_reports(ws, summary)
     if as_json:
@@ -241,7 +270,7 @@ def apply(
     """Set the loaded hashes on users already in WorkOS (those imported before the load). Safe to rerun."""
     from stytch2workos.destination.passwords_apply import count_to_apply, run_apply
 
-    with open_workspace(workspace) as ws:
+    with open_existing_workspace(workspace) as ws:
         cfg = load_config(ws.path, config)
         total, todo = count_to_apply(ws)
         if total == 0:

@@ -5,10 +5,8 @@ retry layer, :class:`~..pacing.Pacer`, which also paces every call under
 WorkOS's published budgets — ``/user_management/*`` writes and reads, and the
 general per-key budget that every request counts against.
 
-Every create is idempotent by construction: on the conflict that a repeated
-write produces (an email, external id, membership or invitation that already
-exists) the existing object is looked up and returned instead. This is also how
-a write that succeeded but whose response was lost is recognised on retry.
+Reads and the translation of every SDK failure live here; the idempotent writes
+built on them are in :mod:`.writes`.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from importlib import metadata
 from typing import Any, Literal, Protocol, Self, TypeVar, runtime_checkable
 
 from workos import (
@@ -31,13 +29,12 @@ from workos import (
     WorkOSClient,
     WorkOSError,
 )
-from workos.common.models.organization_domain_data_state import OrganizationDomainDataState
-from workos.organization_membership import RoleMultiple, RoleSingle, UserOrganizationMembership
-from workos.organizations import Organization, OrganizationDomainData
-from workos.user_management import PasswordHashed, User, UserCreateResponse
+from workos.organization_membership import UserOrganizationMembership
+from workos.organizations import Organization
+from workos.user_management import User
 
 from stytch2workos.config import Pacing
-from stytch2workos.errors import AuthError, Failure, Refused, Retryable, clip
+from stytch2workos.errors import AuthError, Failure, Refused, Retryable, Unreadable, clip
 from stytch2workos.pacing import (
     DEFAULT_POLICY,
     RETRYABLE_STATUSES,
@@ -48,7 +45,6 @@ from stytch2workos.pacing import (
     bucket_for,
 )
 from stytch2workos.settings import WorkOSCredentials
-from stytch2workos.transform.records import OrgRequest, UserRequest
 
 
 class FromDict(Protocol):
@@ -82,14 +78,6 @@ Bucket = Literal["write", "read", "general"]
 DEFAULT_PACING = Pacing()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The WorkOS id a write produced, and whether it already existed."""
-
-    target_id: str
-    reused: bool
-
-
 def error_codes(exc: APIError) -> frozenset[str]:
     """Every code in a WorkOS error body: the top-level one and each nested ``errors[].code``."""
     codes = {c for c in (exc.code, exc.error) if c}
@@ -120,11 +108,6 @@ def failure_of(exc: APIError) -> Failure:
     return Failure("WorkOS", exc.status_code, code, message, exc.request_id, retry_after)
 
 
-def hash_secrets(password_hash: str) -> tuple[str, ...]:
-    """A hash string and its salt and digest fields, to keep out of any message WorkOS sends back."""
-    return (password_hash, *(part for part in re.split(r"[$,=]", password_hash) if len(part) >= 8))
-
-
 def _auth_failure(exc: APIError) -> Failure:
     # The SDK's own text for a 401 is just "Unauthorized"; say which setting to check.
     hint = (
@@ -134,6 +117,44 @@ def _auth_failure(exc: APIError) -> Failure:
     )
     base = failure_of(exc)
     return Failure(base.service, base.status, base.code, hint, base.request_id)
+
+
+_PARSING = re.compile(r"while parsing (\w+)")
+
+
+def _unreadable_failure(what: str) -> Failure:
+    return Failure(
+        "WorkOS",
+        None,
+        "unreadable_response",
+        f"{what}; the installed workos SDK ({_sdk_version()}) may not match the API",
+    )
+
+
+def unreadable_answer(exc: WorkOSError) -> Failure | None:
+    """The failure to report when ``exc`` is the SDK failing to read a 2xx answer, else None.
+
+    The SDK wraps a model's missing field (KeyError) or bad value (ValueError) as a plain
+    WorkOSError "Unexpected API response while parsing <Model>: …"; its cause names the field.
+    """
+    cause = exc.__cause__
+    if not isinstance(cause, KeyError | ValueError | TypeError):
+        return None
+    found = _PARSING.search(str(exc))
+    model = found.group(1) if found else "the answer"
+    if isinstance(cause, KeyError) and cause.args:
+        detail = f"{model} lacks the field {str(cause.args[0])[:60]!r}"
+    else:
+        detail = f"{model} holds a value the SDK does not know"
+    return _unreadable_failure(f"WorkOS answered, but {detail}")
+
+
+@functools.cache
+def _sdk_version() -> str:
+    try:
+        return metadata.version("workos")
+    except metadata.PackageNotFoundError:
+        return "unknown version"
 
 
 class WorkOSTarget:
@@ -179,8 +200,14 @@ class WorkOSTarget:
         else:
             # "Connection failed: …", "Network error: …", an unparseable (cut-off) response.
             network = isinstance(exc.__cause__, TransportConnectError | TransportTimeout)
-            code = "network_error" if network else None
-            failure = Failure("WorkOS", None, code or "transport_error", clip(str(exc)))
+            if network:
+                # One line naming the address and the cause, without the HTTP library's classes.
+                from stytch2workos.causes import unreachable
+
+                message = unreachable(str(self.client.base_url), exc)
+                failure = Failure("WorkOS", None, "network_error", message)
+            else:
+                failure = Failure("WorkOS", None, "transport_error", clip(str(exc)))
         return failure.redacted((self._api_key, *secrets))
 
     def call(self, bucket: Bucket, fn: Callable[[], T], secrets: tuple[str, ...] = ()) -> T:
@@ -189,25 +216,36 @@ class WorkOSTarget:
         ``secrets`` are values the request carries that WorkOS must not see echoed
         back into a message, the ledger or the terminal (a password hash).
         """
-        buckets = (
-            [self._buckets["general"]]
-            if bucket == "general"
-            else [self._buckets[bucket], self._buckets["general"]]
-        )
+        return self.pacer.call(lambda: self.once(fn, secrets), *self.buckets(bucket))
 
-        def attempt() -> T:
-            try:
-                return fn()
-            except (AuthenticationError, AuthorizationError) as exc:
-                raise AuthError(_auth_failure(exc)) from None
-            except WorkOSError as exc:
-                if not isinstance(exc, APIError):
-                    raise Retryable(self.failure(exc, *secrets)) from None
-                if isinstance(exc, RateLimitExceededError) or exc.status_code in RETRYABLE_STATUSES:
-                    raise Retryable(self.failure(exc, *secrets)) from None
-                raise Refused(self.failure(exc, *secrets), error_codes(exc)) from None
+    def buckets(self, bucket: Bucket) -> list[TokenBucket]:
+        """The buckets one request of ``bucket`` takes: its own and the general per-key budget."""
+        general = self._buckets["general"]
+        return [general] if bucket == "general" else [self._buckets[bucket], general]
 
-        return self.pacer.call(attempt, *buckets)
+    def once(self, fn: Callable[[], T | None], secrets: tuple[str, ...] = ()) -> T:
+        """One attempt of an SDK call, its failure translated into the tool's vocabulary.
+
+        Raises :class:`Retryable` (429, 5xx, network), :class:`AuthError`, :class:`Refused`
+        (another 4xx) or :class:`Unreadable` (a 2xx the SDK could not read: never retried).
+        """
+        try:
+            result = fn()
+        except (AuthenticationError, AuthorizationError) as exc:
+            raise AuthError(_auth_failure(exc)) from None
+        except WorkOSError as exc:
+            if not isinstance(exc, APIError):
+                unreadable = unreadable_answer(exc)
+                if unreadable is not None:
+                    raise Unreadable(unreadable) from None
+                raise Retryable(self.failure(exc, *secrets)) from None
+            if isinstance(exc, RateLimitExceededError) or exc.status_code in RETRYABLE_STATUSES:
+                raise Retryable(self.failure(exc, *secrets)) from None
+            raise Refused(self.failure(exc, *secrets), error_codes(exc)) from None
+        if result is None:
+            # The SDK hands back None for an empty or non-JSON body where a model was expected.
+            raise Unreadable(_unreadable_failure("the answer was empty or not JSON"))
+        return result
 
     # -- reads ----------------------------------------------------------------------
 
@@ -233,6 +271,16 @@ class WorkOSTarget:
         um = self.client.user_management
         return self.iter_pages("read", lambda a: um.list_users(limit=100, after=a, order="asc"))
 
+    def find_organization(self, external_id: str) -> str | None:
+        orgs = self.client.organizations
+        try:
+            found = self.call("general", lambda: orgs.get_organization_by_external_id(external_id))
+        except Refused as exc:
+            if exc.failure.status == 404:
+                return None
+            raise
+        return str(found.id)
+
     def find_user(self, email: str) -> str | None:
         page = self.call("read", lambda: self.client.user_management.list_users(email=email, limit=1))
         return str(page.data[0].id) if page.data else None
@@ -256,126 +304,3 @@ class WorkOSTarget:
             if invitation.state == "pending":
                 return str(invitation.id)
         return None
-
-    # -- idempotent writes --------------------------------------------------------------
-
-    def ensure_organization(
-        self, req: OrgRequest, domains: tuple[tuple[str, str], ...] | None = None
-    ) -> Outcome:
-        """Create the organization, or return the one that already has its external id."""
-        orgs = self.client.organizations
-        domain_data = [
-            OrganizationDomainData(domain=d, state=OrganizationDomainDataState(s))
-            for d, s in (req.domains if domains is None else domains)
-        ]
-        try:
-            org = self.call(
-                "general",
-                lambda: orgs.create_organization(
-                    name=req.name,
-                    domain_data=domain_data or None,
-                    external_id=req.external_id,
-                    metadata=dict(req.metadata),
-                ),
-            )
-            return Outcome(str(org.id), False)
-        except Refused as exc:
-            # A repeat of a create that went through is refused for its external id, or (if
-            # checked first) with a 409 for the domain it verified: both mean "look it up".
-            if req.external_id and ("external_id_already_used" in exc.codes or exc.failure.status == 409):
-                try:
-                    found = self.call(
-                        "general", lambda: orgs.get_organization_by_external_id(req.external_id or "")
-                    )
-                except Refused:
-                    raise exc from None
-                return Outcome(str(found.id), True)
-            raise
-
-    def ensure_user(self, req: UserRequest, password: PasswordHashed | None = None) -> Outcome:
-        """Create the user, or return the existing user with the same email address."""
-        um = self.client.user_management
-        secrets = hash_secrets(password.password_hash) if password is not None else ()
-
-        def create(external_id: str | None) -> UserCreateResponse:
-            return self.call(
-                "write",
-                lambda: um.create_user(
-                    email=req.email,
-                    first_name=req.first_name,
-                    last_name=req.last_name,
-                    email_verified=req.email_verified,
-                    external_id=external_id,
-                    metadata=dict(req.metadata),
-                    password=password,
-                ),
-                secrets,
-            )
-
-        try:
-            return Outcome(str(create(req.external_id).id), False)
-        except Refused as exc:
-            if "email_not_available" in exc.codes:
-                # Already there: made by an earlier attempt whose answer was lost, or before us.
-                return self._existing_user(req.email, exc)
-            if not (req.external_id and "external_id_already_used" in exc.codes):
-                raise
-        # Stytch external ids are unique per organization only; another person may already
-        # hold this one in WorkOS. The person is still migrated, without it.
-        try:
-            return Outcome(str(create(None).id), False)
-        except Refused as exc:
-            if "email_not_available" in exc.codes:
-                return self._existing_user(req.email, exc)
-            raise
-
-    def _existing_user(self, email: str, refusal: Refused) -> Outcome:
-        existing = self.find_user(email)
-        if existing is None:
-            raise refusal
-        return Outcome(existing, True)
-
-    def ensure_membership(self, user_id: str, organization_id: str, slugs: tuple[str, ...]) -> Outcome:
-        """Create the membership, or return the one the user already has in the organization."""
-        oms = self.client.organization_membership
-        role: RoleSingle | RoleMultiple | None = None
-        if len(slugs) == 1:
-            role = RoleSingle(role_slug=slugs[0])
-        elif slugs:
-            role = RoleMultiple(role_slugs=list(slugs))
-        try:
-            om = self.call(
-                "write",
-                lambda: oms.create_organization_membership(
-                    user_id=user_id, organization_id=organization_id, role=role
-                ),
-            )
-            return Outcome(str(om.id), False)
-        except Refused as exc:
-            # The duplicate's answer is not documented: 409, or a message saying "already".
-            if exc.failure.status == 409 or "already" in exc.failure.message.lower():
-                found = self.find_membership(user_id, organization_id)
-                if found is not None:
-                    return Outcome(str(found.id), True)
-            raise
-
-    def ensure_invitation(self, email: str, organization_id: str, role_slug: str | None) -> Outcome:
-        """Send the invitation, or return the pending one already sent."""
-        um = self.client.user_management
-        try:
-            inv = self.call(
-                "write",
-                lambda: um.send_invitation(email=email, organization_id=organization_id, role_slug=role_slug),
-            )
-            return Outcome(str(inv.id), False)
-        except Refused as exc:
-            if "email_already_invited_to_organization" in exc.codes:
-                found = self.find_invitation(email, organization_id)
-                if found is not None:
-                    return Outcome(found, True)
-            raise
-
-    def set_password_hash(self, user_id: str, password_hash: str, hash_type: str) -> None:
-        um = self.client.user_management
-        hashed = PasswordHashed(password_hash=password_hash, password_hash_type=hash_type)
-        self.call("write", lambda: um.update_user(user_id, password=hashed), hash_secrets(password_hash))

@@ -18,16 +18,19 @@ from typing import Any
 from workos.user_management import PasswordHashed
 
 from stytch2workos.config import MigrationConfig
-from stytch2workos.destination.client import Outcome, WorkOSTarget
+from stytch2workos.destination.client import WorkOSTarget
+from stytch2workos.destination.connections import ConnectionStage, connection_decisions
 from stytch2workos.destination.passwords_source import record_carried_hash
 from stytch2workos.destination.pool import WorkerPool
+from stytch2workos.destination.roles import RoleStage, desired_for
+from stytch2workos.destination.writes import Outcome, Writes
 from stytch2workos.errors import AuthError, RetriesExhausted, ServiceError
 from stytch2workos.plan import domain_ownership, iter_people, scoped_organizations
 from stytch2workos.progress import NullProgress, Progress
 from stytch2workos.transform.records import OrgRequest, PersonPlan, org_request
-from stytch2workos.workspace import Workspace
+from stytch2workos.workspace import Workspace, problems
 from stytch2workos.workspace import snapshot as snap
-from stytch2workos.workspace.ledger import DONE, Ledger
+from stytch2workos.workspace.ledger import DONE, SENDING, UNKNOWN_OUTCOME, Ledger
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,13 @@ class ImportResult:
     # What this run did, per kind: created, reused, failed, skipped, or unchanged (the
     # ledger already had the outcome, so nothing was sent). A rerun is all "unchanged".
     run: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Members whose membership got fewer roles than Stytch's (the environment takes one role
+    # per membership): how many in the whole ledger, and the first ones with what was left off.
+    narrowed: int = 0
+    narrowed_members: list[dict[str, str | None]] = field(default_factory=list)
+    # What the first POST /connections of this run found: "available", "unavailable" (a 404:
+    # the Create Connection API is off, every connection went to the handoff), or None.
+    connections_api: str | None = None
 
 
 class Importer:
@@ -59,6 +69,7 @@ class Importer:
         self.ws, self.target, self.config, self.options = ws, target, config, options
         self.progress = progress
         self.ledger = Ledger(ws)
+        self.writes = Writes(target)
         self.passwords = passwords or (lambda _key: None)
         self.pool = WorkerPool(config.pacing.concurrency, progress, "import")
         self._tally: Counter[tuple[str, str]] = Counter()
@@ -86,17 +97,23 @@ class Importer:
         return todo
 
     def _attempt(self, kind: str, source_id: str, write: Callable[..., Outcome], *args: Any) -> str | None:
-        """Run one write; record its outcome; return the WorkOS id or None if it failed."""
+        """Run one write; record its outcome; return the WorkOS id or None if it failed.
+
+        The ledger says ``sending`` while the write is on the wire: a run that stops there
+        (kill -9, power loss) leaves the next run to look the entity up before sending.
+        """
+        entry = self.ledger.get(kind, source_id)
+        unknown = entry is not None and (entry.status == SENDING or entry.code in UNKNOWN_OUTCOME)
+        self.ledger.mark_sending(kind, source_id)
         try:
-            outcome = write(*args)
+            outcome = write(*args, unknown=unknown)
         except (AuthError, RetriesExhausted):
             raise
         except ServiceError as exc:
             self._fail(kind, source_id, exc.failure.code, exc.failure.describe())
             return None
-        status = "reused" if outcome.reused else "created"
-        self.ledger.record(kind, source_id, status, outcome.target_id)
-        self._count(kind, status)
+        self.ledger.record(kind, source_id, outcome.status, outcome.target_id, outcome.code, outcome.detail)
+        self._count(kind, outcome.status)
         return outcome.target_id
 
     def _fail(self, kind: str, source_id: str, code: str | None, detail: str) -> None:
@@ -115,7 +132,7 @@ class Importer:
                     self._attempt(
                         "organization",
                         req.source_id,
-                        self.target.ensure_organization,
+                        self.writes.ensure_organization,
                         req,
                         domains[req.source_id],
                     )
@@ -169,7 +186,7 @@ class Importer:
                         if hashed
                         else None
                     )
-                    user_id = self._attempt("user", plan.key, self.target.ensure_user, user, password)
+                    user_id = self._attempt("user", plan.key, self.writes.ensure_user, user, password)
                     if hashed is not None and user_id is not None:
                         record_carried_hash(self.ledger, plan.key, user_id, hashed[0])
             for access in plan.access:
@@ -195,7 +212,7 @@ class Importer:
                     self._attempt(
                         kind,
                         access.member_id,
-                        self.target.ensure_membership,
+                        self.writes.ensure_membership,
                         uid,
                         org_id,
                         access.role_slugs,
@@ -205,13 +222,24 @@ class Importer:
                     self._attempt(
                         kind,
                         access.member_id,
-                        self.target.ensure_invitation,
+                        self.writes.ensure_invitation,
                         plan.key,
                         org_id,
                         role,
                     )
 
         return go
+
+    def record_refused(self, refused: list[tuple[str, str, str]]) -> None:
+        """A skip row per member the export refused ``(id, code, reason)``: such a record
+        never reaches a person's plan, but the ledger still accounts for it."""
+        for member_id, code, reason in refused:
+            entry = self.ledger.get("skip", member_id)
+            if entry is None or entry.code != code:
+                self.ledger.record("skip", member_id, "skipped", code=code, detail=reason)
+                self._count("skip", "skipped")
+            else:
+                self._count("skip", "unchanged")
 
 
 def run_import(
@@ -229,9 +257,38 @@ def run_import(
     importer = Importer(ws, target, config, options, progress, passwords)
     every_org = scoped_organizations(ws.organizations(snapshot), None)
     scope = options.organization_ids
+    # Roles first: every slug a membership names exists before the first membership is sent.
+    roles = RoleStage(
+        target,
+        importer.ledger,
+        config,
+        progress,
+        config.pacing.concurrency,
+        importer._count,
+        options.retry_failed,
+    )
+    desired = desired_for(ws, snapshot, config, scope)
+    roles.environment(desired)
     importer.import_organizations(
         [o for o in every_org if scope is None or o["organization_id"] in scope], every_org
     )
+    roles.organizations(desired, importer.ledger.done_ids("organization"))
+    # SSO connections once their organizations exist (transform/connections.py decides).
+    sso = ConnectionStage(
+        ws, target, importer.ledger, importer.pool, progress, importer._count, options.retry_failed
+    )
+    known = {o["organization_id"] for o in every_org if scope is None or o["organization_id"] in scope}
+    sso.run(connection_decisions(ws, snapshot, config, known), importer.ledger.done_ids("organization"))
     importer.import_people(snapshot, snap.count_people(ws, snapshot, options.organization_ids))
+    importer.record_refused(problems.refused_members(ws, snapshot, scope))
     ledger = importer.ledger
-    return ImportResult(ledger.counts(), ledger.failures(), target.pacer.retries, importer.run_counts())
+    narrowed, narrowed_members = ledger.coded("membership", "narrowed", 50)
+    return ImportResult(
+        ledger.counts(),
+        ledger.failures(),
+        target.pacer.retries,
+        importer.run_counts(),
+        narrowed,
+        narrowed_members,
+        connections_api={None: None, True: "available", False: "unavailable"}[sso.api_available],
+    )

@@ -19,6 +19,7 @@ from stytch2workos.config import MigrationConfig
 from stytch2workos.destination.client import WorkOSTarget
 from stytch2workos.destination.passwords_source import PASSWORD_KIND, UPDATED, hash_fingerprint
 from stytch2workos.destination.pool import WorkerPool
+from stytch2workos.destination.writes import Writes
 from stytch2workos.errors import AuthError, RetriesExhausted, ServiceError
 from stytch2workos.progress import NullProgress, Progress
 from stytch2workos.workspace import Workspace
@@ -74,6 +75,7 @@ class PasswordApplier:
     ) -> None:
         self.target, self.retry_failed, self.progress = target, retry_failed, progress
         self.ledger = Ledger(ws)
+        self.writes = Writes(target)
         self.pool = WorkerPool(config.pacing.concurrency, progress, "passwords")
         self.outcomes: Counter[str] = Counter()
         self._outcome_lock = threading.Lock()
@@ -106,7 +108,7 @@ class PasswordApplier:
     def _task(self, item: _Pending) -> Callable[[], None]:
         def go() -> None:
             try:
-                self.target.set_password_hash(item.user_id, item.workos_hash, item.hash_type)
+                self.writes.set_password_hash(item.user_id, item.workos_hash, item.hash_type)
             except (AuthError, RetriesExhausted):
                 raise
             except ServiceError as exc:

@@ -37,8 +37,9 @@ def record_carried_hash(ledger: Ledger, key: str, user_id: str, workos_hash: str
     """Note that the user was created with this hash, if the import did create it.
 
     A reused user (one that already existed in WorkOS) did not get the hash, so
-    nothing is recorded and ``passwords apply`` will set it.
+    nothing is recorded and ``passwords apply`` will set it. A recovered user (found
+    after the create's answer was lost) was made by that create, with the hash.
     """
     entry = ledger.get("user", key)
-    if entry is not None and entry.status == "created":
+    if entry is not None and entry.status in ("created", "recovered"):
         ledger.record(PASSWORD_KIND, key, "created", user_id, WITH_USER, hash_fingerprint(workos_hash))

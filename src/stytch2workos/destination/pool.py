@@ -41,20 +41,25 @@ class WorkerPool:
                 slots.release()
                 self.progress.advance(task)
 
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name) as pool:
-            futures: list[Future[None]] = []
-            try:
-                for fn in tasks:
-                    if self._stop.is_set():
-                        break
-                    slots.acquire()
-                    futures.append(pool.submit(run_one, fn))
-                    if len(futures) > self.workers * 8:
-                        futures = [f for f in futures if not f.done()]
-            except BaseException:
-                # Ctrl-C lands here: let queued tasks end at once rather than run to completion
-                # while the pool shuts down.
-                self._stop.set()
-                raise
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name) as pool:
+                futures: list[Future[None]] = []
+                try:
+                    for fn in tasks:
+                        if self._stop.is_set():
+                            break
+                        slots.acquire()
+                        futures.append(pool.submit(run_one, fn))
+                        if len(futures) > self.workers * 8:
+                            futures = [f for f in futures if not f.done()]
+                except BaseException:
+                    # Ctrl-C or SIGTERM while submitting: queued tasks end at once rather than
+                    # run to completion while the pool shuts down.
+                    self._stop.set()
+                    raise
+        except BaseException:
+            # ... or while the pool waits for its queue to drain.
+            self._stop.set()
+            raise
         if self._fatal is not None:
             raise self._fatal

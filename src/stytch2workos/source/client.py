@@ -21,6 +21,7 @@ import requests
 from stytch import B2BClient
 from stytch.core.response_base import StytchError
 
+from stytch2workos.causes import origin, transport_cause, unreachable
 from stytch2workos.errors import AuthError, Failure, Retryable, ServiceError, clip
 from stytch2workos.pacing import (
     DEFAULT_POLICY,
@@ -116,8 +117,12 @@ class StytchSource:
     def retries(self) -> int:
         return self.org_search.retries + self.member_search.retries + self.other.retries
 
-    def _call(self, pacer: Pacer, fn: Callable[[], object]) -> dict[str, Any]:
-        """Run one SDK call under ``pacer`` and return the raw JSON body."""
+    def _call(self, pacer: Pacer, fn: Callable[[], object], records: str | None = None) -> dict[str, Any]:
+        """Run one SDK call under ``pacer`` and return the raw JSON body.
+
+        ``records``: the body's list of records, which the export checks one by one; a
+        record the SDK cannot parse is left to that check (a refused row, not a failed page).
+        """
 
         def attempt() -> dict[str, Any]:
             try:
@@ -125,13 +130,14 @@ class StytchSource:
             except StytchError as exc:
                 raise _translate(exc, self._session.last(), self._secret) from None
             except pydantic.ValidationError as exc:
-                # Never str(exc): pydantic quotes the input, and an SSO response holds secrets.
-                failure = Failure(
-                    "Stytch", 200, "unexpected_response", f"response did not parse: {_fields(exc)}"
-                )
-                raise ServiceError(failure) from None
+                if not _only_in_records(exc, records):
+                    # Never str(exc): pydantic quotes the input, and an SSO response holds secrets.
+                    failure = Failure(
+                        "Stytch", 200, "unexpected_response", f"response did not parse: {_fields(exc)}"
+                    )
+                    raise ServiceError(failure) from None
             except requests.RequestException as exc:
-                failure = Failure("Stytch", None, "network_error", clip(str(exc) or type(exc).__name__, 200))
+                failure = Failure("Stytch", None, "network_error", _transport_message(exc))
                 raise Retryable(failure.redacted([self._secret])) from None
             response = self._session.last()
             if response is None:  # pragma: no cover - the SDK always goes through the session
@@ -159,6 +165,7 @@ class StytchSource:
             lambda: client.organizations.members.search(
                 organization_ids=organization_ids, cursor=cursor, limit=limit, query=query
             ),
+            records="members",
         )
         return Page.of(body, "members")
 
@@ -192,11 +199,28 @@ class StytchSource:
         return dict(policy) if policy else None
 
 
+def _only_in_records(exc: pydantic.ValidationError, records: str | None) -> bool:
+    """Whether every field pydantic refused lies inside one item of the ``records`` list."""
+    return records is not None and all(
+        len(e["loc"]) > 1 and e["loc"][0] == records and isinstance(e["loc"][1], int) for e in exc.errors()
+    )
+
+
 def _fields(exc: pydantic.ValidationError) -> str:
     """Which fields failed and why, without the values (``str(exc)`` quotes the input)."""
     problems = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]]
     more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
     return "; ".join(problems) + more
+
+
+def _transport_message(exc: requests.RequestException) -> str:
+    """One line naming the address and the cause, not ``HTTPConnectionPool(...): Max retries ...``."""
+    request = exc.request
+    url = request.url if request is not None and isinstance(request.url, str) else "the Stytch API"
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return unreachable(url, exc)
+    # It answered, but the answer broke off (a dropped connection mid-body, bad chunking).
+    return f"the answer from {origin(url)} was cut short: {transport_cause(exc)}"
 
 
 def _translate(exc: StytchError, response: requests.Response | None, secret: str) -> Exception:

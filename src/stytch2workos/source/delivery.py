@@ -262,9 +262,14 @@ def _stream(path: Path, key: bytes, iv: bytes, chunk_size: int) -> Iterator[str]
             last = unpadder.update(decryptor.finalize()) + unpadder.finalize()
             pending += decoder.decode(last, final=True)
     except UnicodeDecodeError:
-        raise DeliveryError(f"{path.name} decrypted to data that is not UTF-8 text") from None
+        raise DeliveryError(
+            f"{path.name} decrypted to data that is not UTF-8 text (damaged on its way?); "
+            "ask Stytch to resend it"
+        ) from None
     except ValueError:
-        raise DeliveryError(f"{path.name} is corrupt: its final block is invalid") from None
+        raise DeliveryError(
+            f"{path.name} is corrupt: its final block is invalid; ask Stytch to resend it"
+        ) from None
     *lines, pending = pending.split("\n")
     for line in [*lines, pending] if pending else lines:
         yield line.removesuffix("\r")

@@ -5,6 +5,10 @@ page) → members of every status (search over batches of organization ids) →
 SSO connections of organizations with active ones, and SCIM connections → the
 RBAC policy. Rerunning after an interruption continues where the last saved
 page left off.
+
+Every organization and member is checked on the way in
+(:mod:`stytch2workos.transform.validate`): a malformed record is stored apart as
+refused, with its reason, and the rest of the export goes on.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stytch2workos.errors import InputError
 from stytch2workos.progress import NullProgress, Progress
 from stytch2workos.source.client import StytchSource
-from stytch2workos.source.jsonfile import read_export
-from stytch2workos.workspace import Workspace
+from stytch2workos.source.jsonfile import ExportFile, prefix_sha256
+from stytch2workos.transform.validate import DUPLICATE_ID, DuplicateIds, Entity, Finding, check
+from stytch2workos.workspace import Workspace, file_loads, problems
 from stytch2workos.workspace import snapshot as snap
 
 PAGE_SIZE = 1000
@@ -26,6 +32,7 @@ PAGE_SIZE = 1000
 @dataclass(frozen=True)
 class ExportOptions:
     refresh: bool = False
+    restart: bool = False  # drop an unfinished snapshot and start over
     # Organization ids per members search; the API documents no maximum.
     org_batch: int = 100
     page_size: int = PAGE_SIZE
@@ -40,6 +47,7 @@ class ExportResult:
     already_complete: bool
     changes: dict[str, int] = field(default_factory=dict)
     retries: int = 0
+    file_sha256: str | None = None  # of the whole file, for a load from a file
 
 
 def export_project(
@@ -51,16 +59,19 @@ def export_project(
     """Pull everything the API gives into a snapshot, resuming an unfinished one."""
     progress = progress or NullProgress()
     ws.bulk_writes()
-    snapshot, active = snap.open_snapshot(ws, "api", options.refresh)
-    if not active:
+    opened = snap.open_snapshot(ws, "api", options.refresh, options.restart)
+    snapshot = opened.id
+    if not opened.active:
         return ExportResult(snapshot, resumed=False, already_complete=True)
     resumed = snap.has_checkpoints(ws, snapshot)
     if resumed:
         progress.note(f"resuming unfinished export (snapshot {snapshot})")
 
     _export_organizations(ws, source, snapshot, options, progress)
-    org_ids = snap.organization_ids(ws, snapshot)
+    # The members of a refused organization are read too, to be reported as refused.
+    org_ids = sorted({*snap.organization_ids(ws, snapshot), *problems.refused_organization_ids(ws, snapshot)})
     _export_members(ws, source, snapshot, org_ids, options, progress)
+    problems.refuse_members_of_refused_organizations(ws, snapshot)
     _export_connections(ws, source, snapshot, options, progress)
     if not snap.checkpoint(ws, snapshot, "rbac", "policy").done:
         snap.save_policy(ws, snapshot, source.rbac_policy())
@@ -78,8 +89,9 @@ def _export_organizations(
         page = source.search_organizations(cp.cursor, options.page_size)
         if page.total is not None:
             progress.start("organizations", page.total)
+        kept, found = _screen(snapshot, "organization", page.items)
         cp = snap.save_page(
-            ws, snapshot, "organizations", "all", cp, page.next_cursor, organizations=page.items
+            ws, snapshot, "organizations", "all", cp, page.next_cursor, organizations=kept, findings=found
         )
         progress.advance("organizations", len(page.items))
     progress.finish("organizations")
@@ -110,9 +122,30 @@ def _export_members(
                 estimate = seen_total + (len(batches) - index - 1) * seen_total // seen_batches
                 progress.start("members", max(estimate, ws.count("members", snapshot)))
             first = False
-            cp = snap.save_page(ws, snapshot, "members", key, cp, page.next_cursor, members=page.items)
+            kept, found = _screen(snapshot, "member", page.items)
+            cp = snap.save_page(
+                ws, snapshot, "members", key, cp, page.next_cursor, members=kept, findings=found
+            )
             progress.advance("members", len(page.items))
     progress.finish("members")
+
+
+def _screen(
+    snapshot: int, kind: Entity, items: list[Any]
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The records of an API page to store, and the stored form of every finding.
+
+    A record repeated across pages is not a duplicate here: a record that changes while
+    the export pages through the API can be returned twice, and the later copy is newer.
+    """
+    kept: list[dict[str, Any]] = []
+    found: list[tuple[Any, ...]] = []
+    for item in items:
+        findings = check(kind, item)
+        found.extend(problems.problem_rows(snapshot, kind, item, None, findings))
+        if not any(f.refused for f in findings):
+            kept.append(item)
+    return kept, found
 
 
 def _fetch_connections(source: StytchSource, org: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -154,40 +187,93 @@ def load_json_file(
     refresh: bool = False,
     progress: Progress | None = None,
     batch: int = 20000,
+    restart: bool = False,
 ) -> ExportResult:
     """Load a ``{"organizations", "members"}`` file into a snapshot, streaming.
 
-    An interrupted load is resumed by reading the file again: rows are keyed by
-    id, so rows already stored are overwritten, never duplicated.
+    An interrupted load is resumed by reading the same file again: rows are keyed
+    by id, so rows already stored are overwritten, never duplicated. A different
+    file is refused (``restart`` drops the unfinished load instead). A file that
+    cannot be read leaves nothing half-loaded behind.
     """
     progress = progress or NullProgress()
-    ws.bulk_writes()
-    snapshot, active = snap.open_snapshot(ws, f"file:{path.name}", refresh)
-    if not active:
-        return ExportResult(snapshot, resumed=False, already_complete=True)
+    with ExportFile(path) as export:
+        ws.bulk_writes()
+        opened = snap.open_snapshot(ws, f"file:{path.name}", refresh, restart)
+        snapshot = opened.id
+        if not opened.active:
+            return ExportResult(snapshot, resumed=False, already_complete=True)
+        fresh = True
+        if opened.resumed:
+            fresh = _same_file(ws, snapshot, path, export.size)
+        file_loads.start_file_load(ws, snapshot, export.size, fresh)
+        try:
+            _load(ws, snapshot, export, batch, progress)
+        except InputError:
+            # Nothing in a file that cannot be read is worth resuming from.
+            snap.abandon_snapshot(ws, snapshot)
+            raise
+        digest = export.sha256()
+    missing = snap.orphan_members(ws, snapshot)
+    if missing:
+        progress.note(f"{missing} member(s) belong to organizations not in the file")
+    changes = snap.finish_snapshot(ws, snapshot)
+    return ExportResult(snapshot, opened.resumed, False, changes, file_sha256=digest)
+
+
+def _same_file(ws: Workspace, snapshot: int, path: Path, size: int) -> bool:
+    """Check that an unfinished load may go on with the file at ``path``.
+
+    Returns True when nothing was stored yet (any file may take over), False when the
+    stored rows came from this very file; raises :class:`InputError` otherwise.
+    """
+    mark = file_loads.file_mark(ws, snapshot)
+    if mark.size is not None and mark.loaded == 0:
+        return True
+    same = mark.size == size and mark.sha256 is not None and prefix_sha256(path, mark.loaded) == mark.sha256
+    if not same:
+        held = f"a file of {mark.size:,} bytes" if mark.size is not None else "an unrecorded file"
+        raise InputError(
+            f"{path}: the workspace holds an unfinished load of another file ({held}); it is "
+            "not mixed with this one. Run again with --restart to drop the unfinished load and "
+            "load this file from the start"
+        )
+    return False
+
+
+def _load(ws: Workspace, snapshot: int, export: ExportFile, batch: int, progress: Progress) -> None:
     progress.start("records", None)
     # Rows are turned into their stored form as they arrive, so a batch holds strings,
     # not parsed objects: memory stays flat with large batches (few commits, fast loads).
     orgs: list[tuple[Any, ...]] = []
     members: list[tuple[Any, ...]] = []
+    found: list[tuple[Any, ...]] = []
+    repeated = DuplicateIds()
 
     def flush() -> None:
-        snap.save_rows(ws, orgs, members)
+        snap.save_rows(ws, orgs, members, found, (snapshot, export.bytes_read, export.sha256()))
         progress.advance("records", len(orgs) + len(members))
         orgs.clear()
         members.clear()
+        found.clear()
 
-    for kind, item, text in read_export(path):
-        if kind == "organization":
-            orgs.append(snap.org_row(snapshot, item, text))
+    for item in export.items():
+        first = repeated.see(item.kind, item.value, item.position)
+        if first is not None:
+            reason = f"{item.kind}_id also at character {first}; every copy is refused"
+            findings = [Finding(DUPLICATE_ID, reason, True)]
         else:
-            members.append(snap.member_row(snapshot, item, text))
-        if len(orgs) + len(members) >= batch:
+            findings = check(item.kind, item.value)
+        if findings:
+            found.extend(problems.problem_rows(snapshot, item.kind, item.value, item.position, findings))
+        if not findings or not any(f.refused for f in findings):
+            if item.kind == "organization":
+                orgs.append(snap.org_row(snapshot, item.value, item.text))
+            else:
+                members.append(snap.member_row(snapshot, item.value, item.text))
+        if len(orgs) + len(members) + len(found) >= batch:
             flush()
     flush()
     progress.finish("records")
-    missing = snap.orphan_members(ws, snapshot)
-    if missing:
-        progress.note(f"{missing} member(s) belong to organizations not in the file")
-    changes = snap.finish_snapshot(ws, snapshot)
-    return ExportResult(snapshot, True, False, changes)
+    problems.refuse_first_copies(ws, snapshot, repeated.first_copies())
+    problems.refuse_members_of_refused_organizations(ws, snapshot)

@@ -17,12 +17,15 @@ spelled correctly (``scryptKeyLengthParameter``) as well as Stytch's way, the
 columns in any order, and extra columns (ignored).
 
 A file may also start directly with the column header. The parameters are then
-None, and ``transform.passwords.convert`` refuses its scrypt rows
-(``missing_params``) instead of assuming Stytch's defaults.
+None; ``passwords load`` refuses such a file as soon as it meets a scrypt row,
+instead of assuming Stytch's defaults.
 
 Problems in the preamble or header raise ``HashCsvFormatError`` at once (nothing
-can be trusted after them); a bad data row becomes a ``RowError`` in the stream
-and the rest of the file is still read.
+can be trusted after them). That includes a parameter block no scrypt hash can
+have been made with (N not a power of two, r or p zero, an absurd key length):
+it would make every scrypt row unusable, so it is the file's defect, not the
+rows'. A bad data row becomes a ``RowError`` in the stream, naming its member id
+when the row shows one, and the rest of the file is still read.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from stytch2workos.transform.passwords import ParsedRow, ScryptParams
+from stytch2workos.transform.passwords import ParsedRow, ScryptParams, scrypt_params_problem
 
 COLUMNS = ("id", "hash", "salt", "hash_method", "project_id")
 _BLOCK_TITLE = "scrypt hash parameters"
@@ -46,6 +49,11 @@ _PARAM_NAMES = {
 }
 _SHIFT = re.compile(r"(\d{1,10})\s*<<\s*(\d{1,2})")
 _PLAIN = re.compile(r"\d{1,10}")
+# The shape of a Stytch id ("member-test-<uuid>", "member-live-<uuid>"). A row that lost a
+# cell may have a hash where its id belongs: only a cell of this shape is named as the id.
+_STYTCH_ID = re.compile(r"[a-z]+-(?:test|live)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Ids are echoed in reports; a cell longer than any id is damage, not an id.
+_MAX_ID_CHARS = 200
 
 
 class HashCsvFormatError(ValueError):
@@ -62,6 +70,15 @@ class RowError:
 
     line_no: int
     reason: str
+    member_id: str | None = None  # when the row shows whose it is
+
+
+def looks_like_stytch_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a Stytch id, so it can be named in a message.
+
+    A damaged row can carry a hash or salt in any cell; only an id-shaped value is echoed.
+    """
+    return _STYTCH_ID.fullmatch(text) is not None
 
 
 def read_params_and_rows(
@@ -146,7 +163,14 @@ def _read_block(
         raise HashCsvFormatError(last_line, f"scrypt parameter block lacks {', '.join(missing)}")
     if header is None:
         raise HashCsvFormatError(last_line, "no column header after the scrypt parameters")
-    return ScryptParams(**values), header
+    params = ScryptParams(**values)
+    problem = scrypt_params_problem(params)
+    if problem is not None:
+        raise HashCsvFormatError(
+            title_line,
+            f"the scrypt parameters cannot be used: {problem}; every scrypt row would be unusable",
+        )
+    return params, header
 
 
 def _header_positions(line_no: int, cells: list[str]) -> tuple[int, ...]:
@@ -173,10 +197,14 @@ def _rows(
         if _blank(cells):
             continue
         if len(cells) < width:
-            yield RowError(line_no, f"expected at least {width} columns, found {len(cells)}")
+            id_cell = cells[positions[0]].strip() if positions[0] < len(cells) else ""
+            named = id_cell if looks_like_stytch_id(id_cell) else None
+            yield RowError(line_no, f"expected at least {width} columns, found {len(cells)}", named)
             continue
         member_id, hash_value, salt, method, project_id = (cells[i].strip() for i in positions)
         if not member_id or not hash_value or not method:
-            yield RowError(line_no, "id, hash and hash_method must not be empty")
+            # The row has every column, so its id cell is the id.
+            named = member_id if member_id and len(member_id) <= _MAX_ID_CHARS else None
+            yield RowError(line_no, "id, hash and hash_method must not be empty", named)
             continue
         yield ParsedRow(member_id, hash_value, salt, method, project_id, line_no)

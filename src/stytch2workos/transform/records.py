@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from stytch2workos.config import MigrationConfig
-from stytch2workos.transform.identity import email_key, is_valid_email, split_name
+from stytch2workos.transform.identity import email_key, is_valid_email
+from stytch2workos.transform.metadata import LeftOut, org_metadata, user_metadata
+from stytch2workos.transform.validate import (
+    organization_name,
+    person_name,
+    usable_external_id,
+)
 
 MetadataValue = str
 
@@ -24,6 +30,7 @@ class OrgRequest:
     external_id: str
     domains: tuple[tuple[str, str], ...]  # (domain, state)
     metadata: tuple[tuple[str, str], ...]
+    metadata_left_out: tuple[LeftOut, ...] = ()  # what WorkOS could not take (transform/metadata.py)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class UserRequest:
     last_name: str | None
     external_id: str | None
     metadata: tuple[tuple[str, str], ...]
+    metadata_left_out: tuple[LeftOut, ...] = ()  # what WorkOS could not take (transform/metadata.py)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,19 @@ class Skip:
     detail: str = ""
 
 
+SpecialKind = Literal["locked", "breakglass", "retired_emails"]
+
+
+@dataclass(frozen=True)
+class Special:
+    """A migrated member the plan lists apart: WorkOS has no counterpart for what marks them."""
+
+    member_id: str
+    organization_id: str
+    kind: SpecialKind
+    count: int = 1  # retired addresses: how many
+
+
 @dataclass(frozen=True)
 class PersonPlan:
     key: str
@@ -62,6 +83,7 @@ class PersonPlan:
     skips: tuple[Skip, ...]
     email_variants: tuple[str, ...]  # distinct spellings of the address across members
     unmapped_roles: tuple[str, ...]
+    special: tuple[Special, ...] = ()  # locked, break-glass, retired addresses, among migrated members
 
 
 # The organization fields import and plan read; holding only these keeps memory small
@@ -73,6 +95,7 @@ ORG_FIELDS = (
     "organization_external_id",
     "email_allowed_domains",
     "created_at",
+    "trusted_metadata",
 )
 
 
@@ -87,16 +110,19 @@ def org_request(org: dict[str, Any], config: MigrationConfig) -> OrgRequest:
     if config.org_external_id == "organization_external_id":
         # An organization without one keeps its Stytch id: every WorkOS organization the
         # tool creates needs an external id, which is what makes a repeated create harmless.
-        external_id = str(org.get("organization_external_id") or external_id)
+        external_id = usable_external_id(org.get("organization_external_id")) or external_id
     # Normalised before de-duplication: "Acme.example" and "acme.example " are one domain.
     names = dict.fromkeys(str(x).strip().lower() for x in org.get("email_allowed_domains") or [])
     domains = tuple((d, config.domain_state) for d in names if d)
-    metadata = (
-        ("stytch_organization_id", str(org["organization_id"])),
-        ("stytch_organization_slug", str(org.get("organization_slug", ""))[:600]),
+    carried = org_metadata(org, config.metadata)
+    return OrgRequest(
+        org["organization_id"],
+        organization_name(org),
+        external_id,
+        domains,
+        carried.metadata,
+        carried.left_out,
     )
-    name = str(org.get("organization_name") or org.get("organization_slug") or org["organization_id"])
-    return OrgRequest(org["organization_id"], name, external_id, domains, metadata)
 
 
 def _explicit(role: dict[str, Any]) -> bool:
@@ -165,20 +191,45 @@ def plan_person(
         access.append(Access(member_id, org_id, kind, slugs))
     user = None
     if any(a.kind == "membership" for a in access):
-        user = _user_request(key, [m for m in chosen if m.get("status") != "deleted"])
-    return PersonPlan(key, user, tuple(access), tuple(skips), variants, tuple(sorted(unmapped)))
+        user = _user_request(key, [m for m in chosen if m.get("status") != "deleted"], config)
+    migrated = {a.member_id for a in access}
+    special = _special([m for m in chosen if m["member_id"] in migrated])
+    return PersonPlan(key, user, tuple(access), tuple(skips), variants, tuple(sorted(unmapped)), special)
 
 
-def _user_request(key: str, members: list[dict[str, Any]]) -> UserRequest:
+def _special(members: list[dict[str, Any]]) -> tuple[Special, ...]:
+    found: list[Special] = []
+    for m in members:
+        member_id, org_id = str(m["member_id"]), str(m["organization_id"])
+        if m.get("is_locked") is True:
+            found.append(Special(member_id, org_id, "locked"))
+        if m.get("is_breakglass") is True:
+            found.append(Special(member_id, org_id, "breakglass"))
+        retired = m.get("retired_email_addresses")
+        if isinstance(retired, list) and retired:
+            found.append(Special(member_id, org_id, "retired_emails", len(retired)))
+    return tuple(found)
+
+
+def _user_request(key: str, members: list[dict[str, Any]], config: MigrationConfig) -> UserRequest:
     verified = any(bool(m.get("email_address_verified")) for m in members)
-    # The most recently updated non-empty name is the one the person last set.
+    # The most recently updated name WorkOS can take is the one the person last set.
     named = sorted(
-        (m for m in members if str(m.get("name") or "").strip()),
+        (m for m in members if person_name(m.get("name")) != (None, None)),
         key=lambda m: str(m.get("updated_at") or ""),
         reverse=True,
     )
-    first, last = split_name(str(named[0]["name"])) if named else (None, None)
-    external_ids = [str(m["external_id"]) for m in members if m.get("external_id")]
+    first, last = person_name(named[0]["name"]) if named else (None, None)
+    external_ids = [e for m in members if (e := usable_external_id(m.get("external_id")))]
     primary = next((m for m in members if m.get("status") == "active"), members[0])
-    metadata = (("stytch_member_id", str(primary["member_id"])),)
-    return UserRequest(key, verified, first, last, external_ids[0] if external_ids else None, metadata)
+    # The member that speaks for the person first: its metadata wins a key several members have.
+    carried = user_metadata([primary, *(m for m in members if m is not primary)], config.metadata)
+    return UserRequest(
+        key,
+        verified,
+        first,
+        last,
+        external_ids[0] if external_ids else None,
+        carried.metadata,
+        carried.left_out,
+    )

@@ -4,8 +4,13 @@ The database holds the Stytch snapshot (raw JSON kept losslessly beside the few
 columns later steps query), export checkpoints, the import ledger and id map,
 and imported password hashes. Schema changes are ordered migrations recorded in
 ``PRAGMA user_version``. WAL mode; one writer at a time, enforced with a lock
-file so two runs cannot interleave. Directory 0700, files 0600: the database
-holds secrets (OIDC client secrets, SAML private keys, password hashes).
+file so two runs cannot interleave, and any number of readers beside it: a
+reader takes no lock and reads the last commit while the writer goes on.
+Directory 0700, files 0600: the database holds secrets (OIDC client secrets,
+SAML private keys, password hashes).
+
+Only ``export`` creates a workspace; every other command opens an existing one
+and says so when there is none, leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from stytch2workos.errors import WorkspaceError
+from stytch2workos.causes import EnvironmentCause, chain
+from stytch2workos.errors import EnvironmentFailure, WorkspaceError
 from stytch2workos.private_files import private_dir, private_file
 
 DB_NAME = "workspace.db"
@@ -84,7 +90,74 @@ MIGRATIONS: list[str] = [
     CREATE TABLE password_row_problems (
         line_no INTEGER PRIMARY KEY, member_id TEXT, code TEXT NOT NULL, reason TEXT NOT NULL);
     """,
+    # 5: the file a snapshot is loaded from (its size, and how much of it the stored rows
+    # came from with that part's SHA-256), and the records an export refused or adjusted
+    """
+    ALTER TABLE snapshots ADD COLUMN file_size INTEGER;
+    ALTER TABLE snapshots ADD COLUMN file_loaded INTEGER;
+    ALTER TABLE snapshots ADD COLUMN file_sha256 TEXT;
+    CREATE TABLE record_problems (
+        snapshot_id INTEGER NOT NULL, entity TEXT NOT NULL, record_id TEXT, organization_id TEXT,
+        position INTEGER, code TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL);
+    CREATE INDEX record_problems_by_snapshot ON record_problems (snapshot_id, action, entity, code);
+    """,
+    # 6: the SSO handoff: what WorkOS answered when each connection was recreated (the
+    # URLs and certificates the customer's IdP takes; nothing secret), and the WorkOS events
+    # the webhook receiver took in (each once)
+    """
+    CREATE TABLE connection_targets (
+        source_id TEXT PRIMARY KEY, workos_id TEXT NOT NULL, details TEXT NOT NULL,
+        recorded_at TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE workos_events (
+        event_id TEXT PRIMARY KEY, event TEXT NOT NULL, object_id TEXT, organization_id TEXT,
+        actor TEXT, created_at TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
+    """,
 ]
+
+
+# SQLite result codes (the low byte of an extended code) that mean the machine failed.
+_STORAGE_CAUSES: dict[int, tuple[str, str]] = {
+    sqlite3.SQLITE_FULL: (
+        "the disk is full (database or disk is full)",
+        "free some space (or raise the quota)",
+    ),
+    sqlite3.SQLITE_IOERR: ("an input/output error from the disk (disk I/O error)", "check the disk"),
+    sqlite3.SQLITE_NOMEM: ("out of memory", "free some memory"),
+}
+
+
+def storage_cause(exc: BaseException, path: Path | None) -> EnvironmentCause | None:
+    """The machine's failure behind a SQLite error from the workspace at ``path``, if that is what it was."""
+    where = str(path / DB_NAME) if path is not None else None
+    for item in chain(exc):
+        code = getattr(item, "sqlite_errorcode", None) if isinstance(item, sqlite3.Error) else None
+        if code is None:
+            continue
+        if code & 0xFF in _STORAGE_CAUSES:
+            what, remedy = _STORAGE_CAUSES[code & 0xFF]
+            return EnvironmentCause(what, remedy, where)
+        # "attempt to write a readonly database" is also what a defect (a write through a
+        # reader) gets: only the file system's own flag makes it the machine's doing.
+        if code & 0xFF in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) and _read_only_fs(path):
+            return EnvironmentCause("the file system is read-only (EROFS)", "make it writable", where)
+    return None
+
+
+def _read_only_fs(path: Path | None) -> bool:
+    try:
+        return path is not None and bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _require_existing(path: Path) -> None:
+    """Refuse, creating nothing, when ``path`` holds no workspace."""
+    try:
+        (path / DB_NAME).stat()
+    except FileNotFoundError:
+        raise WorkspaceError(f"no workspace at {path}; run `stytch2workos export` first") from None
+    except OSError as exc:
+        raise WorkspaceError(f"cannot open the workspace {path}: {exc.strerror}") from None
 
 
 def now_iso() -> str:
@@ -93,12 +166,24 @@ def now_iso() -> str:
 
 
 class Workspace:
-    """An open workspace. Use as a context manager; it holds the writer lock."""
+    """An open workspace. Use as a context manager; a writer holds the writer lock until closed."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True, readonly: bool = False) -> None:
+        """Open the workspace at ``path``: as its one writer, or with ``readonly`` as a reader.
+
+        A writer brings the schema up to date and, with ``create``, makes the workspace if
+        there is none. A reader never creates, locks, migrates or writes anything.
+        """
         self.path = path
+        self.readonly = readonly
         # Worker threads share the one connection; they take turns through this lock.
         self.lock = threading.RLock()
+        self._lock_file: TextIO | None = None
+        if readonly or not create:
+            _require_existing(path)
+        if readonly:
+            self._db = self._open_reader()
+            return
         try:
             private_dir(path)
             private_file(path / LOCK_NAME)
@@ -126,6 +211,9 @@ class Workspace:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.close()
+            cause = storage_cause(exc, path)
+            if cause is not None:
+                raise EnvironmentFailure(cause.message(f"cannot open {db_path}: {cause.what}")) from None
             raise WorkspaceError(f"{db_path} is not a usable workspace database: {exc}") from None
         except BaseException:
             self.close()
@@ -141,10 +229,53 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _open_reader(self) -> sqlite3.Connection:
+        db_path = self.path / DB_NAME
+        # mode=ro: SQLite itself refuses any write, so a reader cannot change the workspace.
+        # On a read-only file system (an archived copy) SQLite cannot make the WAL's shared-
+        # memory file, and nothing can be writing there anyway: read the file as it stands.
+        query = "mode=ro&immutable=1" if _read_only_fs(self.path) else "mode=ro"
+        try:
+            db = sqlite3.connect(
+                f"{db_path.absolute().as_uri()}?{query}",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"cannot open {db_path}: {exc}") from None
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            cause = storage_cause(exc, self.path)
+            if cause is not None:
+                raise EnvironmentFailure(cause.message(f"cannot read {db_path}: {cause.what}")) from None
+            raise WorkspaceError(f"{db_path} is not a usable workspace database: {exc}") from None
+        if version != len(MIGRATIONS):
+            db.close()
+            self._check_version(version)
+            if version == 0:
+                raise WorkspaceError(f"no workspace at {self.path}; run `stytch2workos export` first")
+            raise WorkspaceError(
+                f"workspace {self.path} was written by an older stytch2workos (schema {version} of "
+                f"{len(MIGRATIONS)}); run a command that writes to it (`stytch2workos export`, `init` or "
+                "`import`) once to upgrade it, then this one"
+            )
+        return db
+
+    def _check_version(self, version: int) -> None:
+        if version > len(MIGRATIONS):
+            raise WorkspaceError(
+                f"workspace schema version {version} is newer than this stytch2workos "
+                f"understands ({len(MIGRATIONS)}); upgrade the tool"
+            )
+
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
-        self._lock_file.close()
+        if self._lock_file is not None:
+            self._lock_file.close()
 
     def bulk_writes(self) -> None:
         """A 32 MiB page cache for long runs of inserts (snapshots): index pages stay hot.
@@ -156,11 +287,7 @@ class Workspace:
 
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(MIGRATIONS):
-            raise WorkspaceError(
-                f"workspace schema version {version} is newer than this stytch2workos "
-                f"understands ({len(MIGRATIONS)}); upgrade the tool"
-            )
+        self._check_version(version)
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
                 for statement in script.split(";"):
@@ -175,7 +302,9 @@ class Workspace:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): the first error is the one to report.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 

@@ -68,12 +68,16 @@ class ResetRow(NamedTuple):
     member_ids: str  # space-separated
 
 
+# A repeat of a row already stored, identical to it: reported for completeness only.
+INFO_CODES = ("duplicate_row",)
+
+
 class ProblemRow(NamedTuple):
     """A hash row that was refused, matched no member or was skipped, or a line that stored nothing."""
 
     line_no: int | None
     member_id: str | None
-    status: str  # the row's status, or ``problem`` for a line that stored no row
+    status: str  # the row's status; for a line that stored no row ``problem``, or ``info`` (INFO_CODES)
     code: str | None
     reason: str | None
 
@@ -125,7 +129,9 @@ def problem_rows(ws: Workspace) -> Iterator[ProblemRow]:
     cursor = ws._db.execute(
         "SELECT line_no, member_id, status, code, reason FROM password_hashes "
         "WHERE status IN ('refused', 'unmatched', 'skipped') "
-        "UNION ALL SELECT line_no, COALESCE(member_id, ''), 'problem', code, reason FROM password_row_problems "
-        "ORDER BY 1"
+        "UNION ALL SELECT line_no, COALESCE(member_id, ''), "
+        f"CASE WHEN code IN ({','.join('?' * len(INFO_CODES))}) THEN 'info' ELSE 'problem' END, code, reason "
+        "FROM password_row_problems ORDER BY 1",
+        INFO_CODES,
     )
     return (ProblemRow(*row) for row in cursor)

@@ -2,7 +2,7 @@
 
 One row per member id from Stytch's hash export (converted for WorkOS, or
 refused with a code), and one ``password_row_problems`` row per line that
-repeated an id or could not be read. ``passwords load`` writes them inside its
+repeated an id or could not be read (with the member id when the line shows it). ``passwords load`` writes them inside its
 own transaction, holding ``ws.lock``; ``import`` and ``passwords apply`` read
 the selected hash of each person beside the ledger. Reads for the reports and
 the load's counts are in ``workspace.hash_reports``.
@@ -49,12 +49,22 @@ class SnapshotMember:
     status: str
 
 
+class StoredRow(NamedTuple):
+    """What is stored for a member id, as far as a later row for the same id needs to know."""
+
+    line_no: int | None
+    status: str
+    workos_hash: str | None
+    workos_type: str | None
+    code: str | None
+
+
 @dataclass(frozen=True)
 class Duplicate:
     """A row not stored because an earlier row had the same member id."""
 
     row: HashRow
-    kept_line: int | None  # the line of the row that was stored instead
+    kept: StoredRow  # the row stored for that member id, as it was when ``insert`` ran
 
 
 @dataclass(frozen=True)
@@ -111,8 +121,9 @@ class HashStore:
     def insert(self, rows: Sequence[HashRow]) -> list[Duplicate]:
         """Store ``rows``; return those whose member id was already stored, in order.
 
-        The first row for a member id wins (``INSERT OR IGNORE``); the stored rows are
-        only looked up again when some insert was ignored, which is rare.
+        The first row for a member id is stored (``INSERT OR IGNORE``); whether a later
+        one agrees with it is the caller's decision (``mark_conflict``). The stored rows
+        are only looked up again when some insert was ignored, which is rare.
         """
         db = self.ws._db
         before = db.total_changes
@@ -121,14 +132,28 @@ class HashStore:
             return []
         ids = list({row.member_id for row in rows})
         marks = ",".join("?" * len(ids))
-        kept: dict[str, int | None] = dict(
-            db.execute(
-                f"SELECT member_id, line_no FROM password_hashes WHERE member_id IN ({marks})", ids
-            ).fetchall()
-        )
+        kept = {
+            str(member_id): StoredRow(*stored)
+            for member_id, *stored in db.execute(
+                "SELECT member_id, line_no, status, workos_hash, workos_type, code "
+                f"FROM password_hashes WHERE member_id IN ({marks})",
+                ids,
+            )
+        }
         return [
-            Duplicate(row, kept.get(row.member_id)) for row in rows if kept.get(row.member_id) != row.line_no
+            Duplicate(row, kept[row.member_id]) for row in rows if kept[row.member_id].line_no != row.line_no
         ]
+
+    def mark_conflict(self, member_id: str, code: str, reason: str) -> None:
+        """Refuse a member's stored row because another row for the same id disagrees with it.
+
+        Its converted hash is dropped: a hash that might be the wrong one is not kept.
+        """
+        self.ws._db.execute(
+            "UPDATE password_hashes SET status = 'refused', code = ?, reason = ?, workos_hash = NULL, "
+            "workos_type = NULL WHERE member_id = ?",
+            (code, reason, member_id),
+        )
 
     def add_problem(self, line_no: int, member_id: str | None, code: str, reason: str) -> None:
         """Note a line that stored no hash row: unreadable, or a repeated member id."""
@@ -216,7 +241,8 @@ class HashStore:
         return None if row is None else (str(row[0]), str(row[1]))
 
     def selected_count(self) -> int:
-        """How many people have a hash chosen for them."""
+        """How many people have a hash chosen for them (``passwords load`` compares a new
+        load with the stored one by this count)."""
         with self.ws.lock:
             row = self.ws._db.execute(
                 "SELECT COUNT(*) FROM password_hashes WHERE status = 'selected'"
@@ -231,7 +257,7 @@ class HashStore:
                 "SELECT p.email_key, p.workos_hash, p.workos_type, u.target_id, pw.status, pw.detail "
                 "FROM password_hashes p "
                 "LEFT JOIN ledger u ON u.kind = 'user' AND u.source_id = p.email_key "
-                "  AND u.status IN ('created', 'reused') "
+                "  AND u.status IN ('created', 'reused', 'recovered') "
                 "LEFT JOIN ledger pw ON pw.kind = ? AND pw.source_id = p.email_key "
                 "WHERE p.status = 'selected' AND p.email_key > ? ORDER BY p.email_key LIMIT ?",
                 (password_kind, after, limit),
@@ -242,7 +268,7 @@ class HashStore:
         """(hashes selected, of which the ledger's ``password_kind`` entry is not done)."""
         with self.ws.lock:
             row = self.ws._db.execute(
-                "SELECT COUNT(*), SUM(pw.status IS NULL OR pw.status NOT IN ('created', 'reused')) "
+                "SELECT COUNT(*), SUM(pw.status IS NULL OR pw.status NOT IN ('created', 'reused', 'recovered')) "
                 "FROM password_hashes p LEFT JOIN ledger pw ON pw.kind = ? AND pw.source_id = p.email_key "
                 "WHERE p.status = 'selected'",
                 (password_kind,),

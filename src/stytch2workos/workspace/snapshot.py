@@ -16,40 +16,70 @@ from typing import Any
 
 from stytch2workos.errors import Failure, ServiceError
 from stytch2workos.transform.identity import email_key
+from stytch2workos.transform.validate import organization_name
+from stytch2workos.workspace import file_loads, problems
 from stytch2workos.workspace.core import Workspace, now_iso
+
+# Every table whose rows belong to one snapshot.
+SNAPSHOT_TABLES = (
+    "organizations",
+    "members",
+    "connections",
+    "rbac_policy",
+    "checkpoints",
+    "record_problems",
+)
 
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
-def open_snapshot(ws: Workspace, source: str, refresh: bool) -> tuple[int, bool]:
+@dataclass(frozen=True)
+class Opened:
+    id: int
+    active: bool  # False: the latest complete snapshot, returned as is; nothing to do
+    resumed: bool  # an unfinished snapshot of the same kind, continued
+
+
+def _kind(source: str) -> str:
+    return source.partition(":")[0]  # "api", or "file" for "file:<name>"
+
+
+def open_snapshot(ws: Workspace, source: str, refresh: bool, restart: bool = False) -> Opened:
     """The snapshot to write: the unfinished one if any (resume), else a new one.
 
-    Returns ``(snapshot_id, resumed)``. Without ``refresh``, an existing complete
-    snapshot is returned as is with ``resumed`` False and nothing to do.
+    Without ``refresh`` or ``restart``, an existing complete snapshot is returned as
+    is, inactive. ``restart`` drops an unfinished snapshot and starts a new one; a
+    complete snapshot is never dropped. Whether an unfinished file load may go on
+    with the file given now is the caller's check (:func:`file_loads.file_mark`).
     """
     running = ws.latest_snapshot("running")
     if running is not None:
         row = ws._db.execute("SELECT source FROM snapshots WHERE id = ?", (running,)).fetchone()
-        if row[0] == source:
-            return running, True
+        if not restart and _kind(row[0]) == _kind(source):
+            return Opened(running, True, True)
         # An unfinished snapshot from another source (a file, the API) cannot be resumed
         # by this one; drop it rather than mix the two.
-        with ws.transaction() as db:
-            for table in ("organizations", "members", "connections", "rbac_policy", "checkpoints"):
-                db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", (running,))
-            db.execute("UPDATE snapshots SET status = 'abandoned' WHERE id = ?", (running,))
+        abandon_snapshot(ws, running)
     complete = ws.latest_snapshot()
-    if complete is not None and not refresh:
-        return complete, False
+    if complete is not None and not (refresh or restart):
+        return Opened(complete, False, False)
     with ws.transaction() as db:
         cur = db.execute(
             "INSERT INTO snapshots (source, started_at, status) VALUES (?, ?, 'running')",
             (source, now_iso()),
         )
     assert cur.lastrowid is not None
-    return cur.lastrowid, True
+    return Opened(cur.lastrowid, True, False)
+
+
+def abandon_snapshot(ws: Workspace, snapshot: int) -> None:
+    """Drop an unfinished snapshot's rows and mark it abandoned."""
+    with ws.transaction() as db:
+        for table in SNAPSHOT_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", (snapshot,))
+        db.execute("UPDATE snapshots SET status = 'abandoned' WHERE id = ?", (snapshot,))
 
 
 @dataclass
@@ -91,11 +121,12 @@ def advance(cp: Checkpoint, next_cursor: str | None) -> Checkpoint:
 
 
 def org_row(snapshot: int, org: dict[str, Any], raw: str | None = None) -> tuple[Any, ...]:
+    """The stored form of a checked organization; ``name`` is the name WorkOS will get."""
     return (
         snapshot,
         org["organization_id"],
-        org.get("organization_name", ""),
-        org.get("organization_slug", ""),
+        organization_name(org),
+        org.get("organization_slug") or "",
         org.get("organization_external_id") or None,
         _dumps(org) if raw is None else raw,
     )
@@ -129,7 +160,7 @@ def member_row(snapshot: int, member: dict[str, Any], raw: str | None = None) ->
         member["organization_id"],
         email,
         email_key(email),
-        member.get("status", ""),
+        member.get("status") or "",
         _dumps(member) if raw is None else raw,
         facets(member),
     )
@@ -155,12 +186,15 @@ def save_page(
     next_cursor: str | None,
     organizations: Iterable[dict[str, Any]] = (),
     members: Iterable[dict[str, Any]] = (),
+    findings: Iterable[tuple[Any, ...]] = (),
 ) -> Checkpoint:
-    """Store one page and the cursor after it, atomically. Returns the new checkpoint."""
+    """Store one page, its findings (:func:`problems.problem_rows`) and the cursor after it,
+    atomically. Returns the new checkpoint."""
     new_cp = advance(cp, next_cursor)
     with ws.transaction() as db:
         db.executemany(ORG_INSERT, (org_row(snapshot, o) for o in organizations))
         db.executemany(MEMBER_INSERT, (member_row(snapshot, m) for m in members))
+        problems.save(db, findings)
         _save_checkpoint(ws, snapshot, stage, key, new_cp)
     return new_cp
 
@@ -233,7 +267,7 @@ def finish_snapshot(ws: Workspace, snapshot: int) -> dict[str, int]:
         )
         # Keep the previous snapshot (sync diffs against it); drop anything older.
         keep = (snapshot, previous if previous is not None else snapshot)
-        for table in ("organizations", "members", "connections", "rbac_policy", "checkpoints"):
+        for table in SNAPSHOT_TABLES:
             db.execute(f"DELETE FROM {table} WHERE snapshot_id NOT IN (?, ?)", keep)
     return changes
 
@@ -268,11 +302,22 @@ def organization_ids(ws: Workspace, snapshot: int) -> list[str]:
     ]
 
 
-def save_rows(ws: Workspace, organizations: list[tuple[Any, ...]], members: list[tuple[Any, ...]]) -> None:
-    """Store rows already in their stored form (:func:`org_row`, :func:`member_row`), atomically."""
+def save_rows(
+    ws: Workspace,
+    organizations: list[tuple[Any, ...]],
+    members: list[tuple[Any, ...]],
+    findings: Iterable[tuple[Any, ...]] = (),
+    file_read: tuple[int, int, str] | None = None,
+) -> None:
+    """Store rows already in their stored form (:func:`org_row`, :func:`member_row`,
+    :func:`problems.problem_rows`) atomically, with ``file_read`` = (snapshot, bytes read,
+    their SHA-256) for a file load."""
     with ws.transaction() as db:
         db.executemany(ORG_INSERT, organizations)
         db.executemany(MEMBER_INSERT, members)
+        problems.save(db, findings)
+        if file_read is not None:
+            file_loads.mark_loaded(db, *file_read)
 
 
 def orphan_members(ws: Workspace, snapshot: int) -> int:
