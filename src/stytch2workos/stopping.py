@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -69,6 +70,23 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
+def _quiet_lost_stop(unraisable: sys.UnraisableHookArgs) -> None:
+    # Python drops an exception raised inside a weakref callback or ``__del__``; a signal's
+    # Stopped can land there. It is not an error to show: check() raises it again.
+    if not isinstance(unraisable.exc_value, Stopped):
+        sys.__unraisablehook__(unraisable)
+
+
+def check() -> None:
+    """Raise :class:`Stopped` if a signal was received: a loop's checkpoint.
+
+    A handler's exception that lands in a weakref callback or ``__del__`` is dropped by
+    Python, so without a checkpoint the command would carry on as if nothing was asked.
+    """
+    if _received:
+        raise Stopped(_received[0])
+
+
 def _on_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
@@ -94,9 +112,11 @@ def stop_on_signals() -> Iterator[None]:
     previous: dict[int, Handler] = {
         signum: signal.signal(signum, _raise_stopped) for signum in _handled_signals()
     }
+    hook, sys.unraisablehook = sys.unraisablehook, _quiet_lost_stop
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for signum, handler in previous.items():
             # None: a handler installed outside Python, which Python cannot put back.
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)

@@ -100,7 +100,10 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
         _command.workspace = None
         with stopping.stop_on_signals():
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
+                # A signal whose Stopped was dropped (see stopping.check) still ends as a stop.
+                stopping.check()
+                return result
             except (typer.Exit, typer.TyperException):
                 raise
             except typer.Abort:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from stytch2workos import stopping
 from stytch2workos.progress import Progress
 
 
@@ -41,25 +42,28 @@ class WorkerPool:
                 slots.release()
                 self.progress.advance(task)
 
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
+        futures: list[Future[None]] = []
         try:
-            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name) as pool:
-                futures: list[Future[None]] = []
-                try:
-                    for fn in tasks:
-                        if self._stop.is_set():
-                            break
-                        slots.acquire()
-                        futures.append(pool.submit(run_one, fn))
-                        if len(futures) > self.workers * 8:
-                            futures = [f for f in futures if not f.done()]
-                except BaseException:
-                    # Ctrl-C or SIGTERM while submitting: queued tasks end at once rather than
-                    # run to completion while the pool shuts down.
-                    self._stop.set()
-                    raise
+            for fn in tasks:
+                stopping.check()
+                if self._stop.is_set():
+                    break
+                slots.acquire()
+                futures.append(pool.submit(run_one, fn))
+                if len(futures) > self.workers * 8:
+                    futures = [f for f in futures if not f.done()]
+            pool.shutdown(wait=True)
         except BaseException:
-            # ... or while the pool waits for its queue to drain.
+            # A signal while submitting or while waiting for the queue to drain: queued tasks
+            # end at once, and running ones are waited for, so the caller never closes the
+            # workspace under a task still recording its outcome (a second signal exits at
+            # once). Waiting on the futures, not joining the threads: on Python 3.11 a join
+            # interrupted by a signal can mark a still-running thread as finished.
             self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            wait(futures)
             raise
         if self._fatal is not None:
             raise self._fatal
+        stopping.check()

@@ -22,6 +22,7 @@ from typing import Any
 from workos import NOT_GIVEN, NotGiven
 from workos.common.models.role_type import RoleType
 
+from stytch2workos import stopping
 from stytch2workos.config import MigrationConfig
 from stytch2workos.destination.client import WorkOSTarget
 from stytch2workos.destination.inventory import (
@@ -218,6 +219,7 @@ class RoleStage:
                 for future in as_completed(futures):
                     future.result()
                     self.progress.advance(name)
+                    stopping.check()
             except BaseException:
                 for future in futures:
                     future.cancel()

@@ -1,10 +1,10 @@
 """Export: a complete, resumable snapshot of a Stytch B2B project.
 
 Stages, each checkpointed in the workspace: organizations (search, 1,000 per
-page) → members of every status (search over batches of organization ids) →
-SSO connections of organizations with active ones, and SCIM connections → the
-RBAC policy. Rerunning after an interruption continues where the last saved
-page left off.
+page) → members of every status (search over batches of organization ids), with
+the SSO and SCIM connections of every organization read beside them
+(:mod:`.connection_reads`) → the RBAC policy. Rerunning after an interruption
+continues where the last saved page left off.
 
 Every organization and member is checked on the way in
 (:mod:`stytch2workos.transform.validate`): a malformed record is stored apart as
@@ -13,14 +13,16 @@ refused, with its reason, and the rest of the export goes on.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stytch2workos import stopping
 from stytch2workos.errors import InputError
 from stytch2workos.progress import NullProgress, Progress
 from stytch2workos.source.client import StytchSource
+from stytch2workos.source.connection_reads import ConnectionReads
 from stytch2workos.source.jsonfile import ExportFile, prefix_sha256
 from stytch2workos.transform.validate import DUPLICATE_ID, DuplicateIds, Entity, Finding, check
 from stytch2workos.workspace import Workspace, file_loads, problems
@@ -36,7 +38,7 @@ class ExportOptions:
     # Organization ids per members search; the API documents no maximum.
     org_batch: int = 100
     page_size: int = PAGE_SIZE
-    # Concurrent per-organization reads (SSO and SCIM connections).
+    # Reader threads for the per-organization reads (SSO and SCIM connections).
     workers: int = 8
 
 
@@ -70,9 +72,19 @@ def export_project(
     _export_organizations(ws, source, snapshot, options, progress)
     # The members of a refused organization are read too, to be reported as refused.
     org_ids = sorted({*snap.organization_ids(ws, snapshot), *problems.refused_organization_ids(ws, snapshot)})
-    _export_members(ws, source, snapshot, org_ids, options, progress)
-    problems.refuse_members_of_refused_organizations(ws, snapshot)
-    _export_connections(ws, source, snapshot, options, progress)
+    # The connection reads run under their own budget while the members stage waits on
+    # the search budget; this thread stores what they found between member pages.
+    with _connection_reads(ws, source, snapshot, options, progress) as reads:
+
+        def store(results: Iterable[tuple[str, Found]]) -> None:
+            for org_id, found in results:
+                snap.save_connections(ws, snapshot, org_id, found)
+                progress.advance("connections")
+
+        _export_members(ws, source, snapshot, org_ids, options, progress, lambda: store(reads.ready()))
+        problems.refuse_members_of_refused_organizations(ws, snapshot)
+        store(reads.rest())
+        progress.finish("connections")
     if not snap.checkpoint(ws, snapshot, "rbac", "policy").done:
         snap.save_policy(ws, snapshot, source.rbac_policy())
     changes = snap.finish_snapshot(ws, snapshot)
@@ -94,6 +106,7 @@ def _export_organizations(
             ws, snapshot, "organizations", "all", cp, page.next_cursor, organizations=kept, findings=found
         )
         progress.advance("organizations", len(page.items))
+        stopping.check()
     progress.finish("organizations")
 
 
@@ -104,6 +117,7 @@ def _export_members(
     org_ids: list[str],
     options: ExportOptions,
     progress: Progress,
+    after_page: Callable[[], None],
 ) -> None:
     batches = [org_ids[i : i + options.org_batch] for i in range(0, len(org_ids), options.org_batch)]
     progress.start("members", None)
@@ -127,6 +141,8 @@ def _export_members(
                 ws, snapshot, "members", key, cp, page.next_cursor, members=kept, findings=found
             )
             progress.advance("members", len(page.items))
+            after_page()
+            stopping.check()
     progress.finish("members")
 
 
@@ -148,20 +164,10 @@ def _screen(
     return kept, found
 
 
-def _fetch_connections(source: StytchSource, org: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    found: list[tuple[str, dict[str, Any]]] = []
-    for kind, items in source.sso_connections(org["organization_id"]).items():
-        found.extend((kind.removesuffix("_connections"), c) for c in items)
-    if org.get("scim_active_connection"):
-        scim = source.scim_connection(org["organization_id"])
-        if scim is not None:
-            found.append(("scim", scim))
-    return found
-
-
-def _export_connections(
+def _connection_reads(
     ws: Workspace, source: StytchSource, snapshot: int, options: ExportOptions, progress: Progress
-) -> None:
+) -> ConnectionReads:
+    """Reader threads for the organizations whose connections are not stored yet."""
     # Every organization is asked: pending and external connections do not show in
     # `sso_active_connections`, and they are part of what a customer configured.
     done = snap.done_keys(ws, snapshot, "connections")
@@ -169,16 +175,7 @@ def _export_connections(
     todo = [o for o in orgs if o["organization_id"] not in done]
     progress.start("connections", len(orgs))
     progress.advance("connections", len(orgs) - len(todo))
-    # Reads run concurrently (each takes a round trip); the main thread alone writes.
-    with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="export") as pool:
-        for start in range(0, len(todo), options.workers * 4):
-            chunk = todo[start : start + options.workers * 4]
-            for org, found in zip(
-                chunk, pool.map(lambda o: _fetch_connections(source, o), chunk), strict=True
-            ):
-                snap.save_connections(ws, snapshot, org["organization_id"], found)
-                progress.advance("connections")
-    progress.finish("connections")
+    return ConnectionReads(source, todo, options.workers)
 
 
 def load_json_file(
