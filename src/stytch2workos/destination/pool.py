@@ -56,12 +56,14 @@ class WorkerPool:
             pool.shutdown(wait=True)
         except BaseException:
             # A signal while submitting or while waiting for the queue to drain: queued tasks
-            # end at once, and running ones are waited for, so the caller never closes the
-            # workspace under a task still recording its outcome (a second signal exits at
-            # once). Waiting on the futures, not joining the threads: on Python 3.11 a join
-            # interrupted by a signal can mark a still-running thread as finished.
+            # end at once (run_one skips them once stopped), and running ones are waited for,
+            # so the caller never closes the workspace under a task still recording its
+            # outcome (a second signal exits at once). Waiting on the futures, not joining the
+            # threads: on Python 3.11 a join interrupted by a signal can mark a still-running
+            # thread as finished. Not cancel_futures: a future cancelled in the queue never
+            # counts as done for wait().
             self._stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False)
             wait(futures)
             raise
         if self._fatal is not None:
