@@ -456,7 +456,8 @@ def test_unknown_route_and_method(stytch_emu: Any) -> None:
     assert response.headers["content-type"] == "application/json"
     assert response.json()["error_type"] == "route_not_found"
     assert response.json()["status_code"] == 404
-    response = requests.delete(f"{base}/v1/b2b/organizations/search", **BASIC)
+    # DELETE here would reach DELETE /organizations/{organization_id}; PATCH has no route at all.
+    response = requests.patch(f"{base}/v1/b2b/organizations/search", **BASIC)
     assert (response.status_code, response.json()["error_type"]) == (405, "method_not_allowed")
     response = requests.post(f"{base}/v1/b2b/organizations/search", data=b"{not json", **BASIC)
     assert (response.status_code, response.json()["error_type"]) == (400, "bad_request")

@@ -2,9 +2,12 @@
 
 Starts both emulators on loopback (with the real APIs' rate limits), generates a
 synthetic Stytch project with Stytch's encrypted password delivery, puts a few
-pre-existing users and organizations in the WorkOS environment, then runs the
-real CLI, step by step, as an operator would: export → init → plan → passwords
-load → import → mapping → passwords check. Everything is fake and local.
+pre-existing users and organizations in the WorkOS environment, then runs the real
+CLI as an operator would: ``migrate`` (it stops once for the review of
+``migration.toml``; the demo then goes on as if it was reviewed, confirming with
+``--yes``) → an old password signs in → the SSO handoff → a change in Stytch made
+through the official ``stytch`` SDK → ``sync`` → ``status`` → ``report --html``,
+whose path is printed at the end. Everything is fake and local.
 """
 
 from __future__ import annotations
@@ -120,6 +123,32 @@ def _sso_handoff(env: dict[str, str], w_ctl: EmulatorControl, id_map: list[dict[
     _cli(["handoff", "--org", org_id], env)
 
 
+def _stytch_changes(stytch_url: str, seed: dict[str, Any]) -> list[str]:
+    """What happens in Stytch during the sync window, through the official SDK: a member renamed,
+    a member's role changed, a member added."""
+    from stytch import B2BClient
+
+    client = B2BClient(defaults.STYTCH_PROJECT_ID, defaults.STYTCH_SECRET, environment=stytch_url)
+    members = client.organizations.members
+    active = sorted(
+        (m for m in seed["members"] if m["status"] == "active"), key=lambda m: str(m["member_id"])
+    )
+    renamed, promoted = active[0], active[1]
+    members.update(renamed["organization_id"], renamed["member_id"], name="Renamed During Sync")
+    roles = sorted({r["role_id"] for m in seed["members"] for r in m["roles"]} - {"stytch_member"})
+    new_role = "stytch_admin" if "stytch_admin" in roles else roles[0]
+    members.update(promoted["organization_id"], promoted["member_id"], roles=[new_role])
+    org = seed["organizations"][0]
+    domain = (org.get("email_allowed_domains") or ["newcomer.example"])[0]
+    added = f"new.colleague@{domain}"
+    members.create(org["organization_id"], added, name="New Colleague")
+    return [
+        f"renamed {renamed['email_address']} to 'Renamed During Sync'",
+        f"gave {promoted['email_address']} the role {new_role}",
+        f"added {added} to {org['organization_name']}",
+    ]
+
+
 def main() -> None:
     base = Path(os.environ.get("DEMO_DIR", "demo-workspace")).resolve()
     if base.exists():
@@ -142,74 +171,55 @@ def main() -> None:
     env = defaults.operator_env(stytch_server.base_url, workos_server.base_url)
     env["STYTCH2WORKOS_WORKSPACE"] = str(ws)
 
-    _step("2. Export everything Stytch's API gives")
-    _cli(["export"], env)
-
-    _step("3. Propose role and permission slugs; the WorkOS environment as a pilot left it")
-    _cli(["init"], env)
+    _step("2. migrate: export everything Stytch's API gives, propose migration.toml, stop for review")
+    _cli(["migrate"], env)
     w_ctl.seed(_workos_seed(project.seed))
     console.print(
-        "WorkOS has only its own admin and member roles, one organization and two users from a pilot: "
-        "import creates Stytch's roles and permissions before the first membership."
+        "[dim]A person reviews migration.toml here. Meanwhile WorkOS holds only its own admin and "
+        "member roles, one organization and two users from a pilot: migrate reuses them.[/dim]"
     )
 
-    _step("4. Plan (no writes), and what customers and people must do before cutover")
-    _cli(["plan"], env)
+    _step("3. What customers and people must do before cutover (no network)")
     _cli(["readiness"], env)
 
-    _step("5. Load the password hashes Stytch support sent (encrypted)")
-    loaded = _cli(
-        [
-            "passwords",
-            "load",
-            str(delivery["hashes"]),
-            "--key",
-            str(delivery["key"]),
-            "--private-key",
-            str(delivery["private_key"]),
-            "--json",
-        ],
-        env,
-        capture=True,
-    )
-    people = loaded["people"]
-    console.print(
-        f"{people['with_password']:,} people keep their password; {people['need_reset']:,} will need a "
-        "reset (their hash uses an algorithm WorkOS cannot import); details in the workspace reports."
-    )
-
-    _step("6. Import into WorkOS")
+    _step("4. migrate again: plan, passwords, roles, organizations, people, SSO, packets, verify")
     started = time.monotonic()
-    result = _cli(["import", "--yes", "--json"], env, capture=True)
-    ledger = result["ledger"]
-    roles = {kind: sum(ledger.get(kind, {}).values()) for kind in ("permission", "role", "org_role")}
+    password_args = ["--passwords-delivery", str(delivery["hashes"]), "--key", str(delivery["key"])]
+    password_args += ["--private-key", str(delivery["private_key"])]
+    _cli(["migrate", "--yes", *password_args], env)
+    console.print(f"migrate took {time.monotonic() - started:.1f}s at WorkOS's write budget")
+    console.print("[dim]Running it again changes nothing (every stage finds its work done):[/dim]")
+    again = _cli(["migrate", "--yes", "--json"], env, capture=True)
+    if again["exit_code"] != 0:
+        raise SystemExit("a rerun of migrate did not end cleanly: that is a bug, please report it")
+    loads = [s for s in again["stages"] if s["stage"] == "passwords load"]
+    imported = next(s for s in again["stages"] if s["stage"] == "import")["counts"]
     console.print(
-        f"Roles stage first: {roles['permission']} permissions, {roles['role']} environment roles and "
-        f"{roles['org_role']} organization roles, then organizations and people:"
+        f"[dim]Ledger after the rerun: {json.dumps(imported)}; hashes loaded again: {bool(loads)}[/dim]"
     )
-    console.print_json(json.dumps(ledger))
-    console.print(f"import took {time.monotonic() - started:.1f}s at WorkOS's write budget")
-    console.print("[dim]Running it again changes nothing:[/dim]")
-    again = _cli(["import", "--yes", "--json"], env, capture=True)
-    if again["ledger"] != result["ledger"]:
-        raise SystemExit("a rerun changed the ledger: that is a bug, please report it")
 
-    console.print("[dim]Users that already existed in WorkOS get their hash through `passwords apply`:[/dim]")
-    _cli(["passwords", "apply", "--yes"], env)
-
-    _step("7. The id map for your application's database")
+    _step("5. The id map for your application's database; sign in with an old password")
     _cli(["mapping", "--output", str(base / "id-map.csv")], env)
     with (base / "id-map.csv").open(encoding="utf-8", newline="") as f:
         id_map = list(csv.DictReader(f))
-
-    _step("8. Sign in with an old password")
     passwords = json.loads(Path(delivery["passwords"]).read_text(encoding="utf-8"))
-    resets = Path(loaded["reports"]["resets"])
-    email, password = _someone_with_a_kept_password(project.seed, passwords, id_map, resets)
+    email, password = _someone_with_a_kept_password(
+        project.seed, passwords, id_map, ws / "password-resets.csv"
+    )
     _cli(["passwords", "check", email], env, stdin=password + "\n")
 
-    _step("9. Hand SSO and directories over to customers' IT admins")
+    _step("6. Hand SSO and directories over to customers' IT admins")
     _sso_handoff(env, w_ctl, id_map)
+
+    _step("7. The sync window: people change things in Stytch; sync carries them over")
+    for change in _stytch_changes(stytch_server.base_url, project.seed):
+        console.print(f"Stytch (through the official SDK): {change}", markup=False)
+    _cli(["sync", "--yes"], env)
+
+    _step("8. Where the migration stands, and the report to share")
+    _cli(["status"], env)
+    report = ws / "report.html"
+    _cli(["report", "--html", str(report)], env)
 
     _step("Summary")
     stats = w_ctl.stats()
@@ -217,11 +227,8 @@ def main() -> None:
         f"WorkOS emulator: {stats['total_requests']:,} requests, {stats['rate_limited']} refused for rate "
         f"(fullest 10 s window of writes: {stats['max_in_window'].get('user_management_writes', 0)} of 500)"
     )
-    console.print(
-        f"Passwords: {people['with_password']:,} people sign in with their Stytch password; "
-        f"{people['need_reset']:,} need a reset."
-    )
     console.print(f"Workspace: {ws}")
+    console.print(f"Report: [bold]{report}[/bold] (open it in a browser; it needs no network)")
     stytch_server.stop()
     workos_server.stop()
 

@@ -198,6 +198,12 @@ class EmulatorApp:
                 self.limiter.reset()
                 self.faults.fired.clear()
             return Response(200, self.stats_json())
+        # A service may add its own actions (``control(method, action, body)``, None if unknown).
+        extra = getattr(self.service, "control", None)
+        if extra is not None:
+            response: Response | None = extra(method, action, request.json())
+            if response is not None:
+                return response
         return Response(404, {"error": f"unknown control action {method} /{CONTROL_PREFIX}/{action}"})
 
     def stats_json(self) -> dict[str, Any]:

@@ -106,3 +106,38 @@ class EmulatorControl:
             if time.monotonic() >= deadline or all(r["status"] != "pending" for r in records):
                 return records
             time.sleep(0.02)
+
+    # -- Stytch webhooks (stytch/webhooks.py) ----------------------------------------------
+
+    def add_stytch_webhook_endpoint(self, url: str, secret: str) -> dict[str, Any]:
+        """Register a Stytch webhook endpoint (``whsec_`` secret); returns ``{id, url}``."""
+        result: dict[str, Any] = self._call("POST", "stytch/webhooks", {"url": url, "secret": secret})
+        return result
+
+    def set_stytch_webhook_settings(self, **settings: Any) -> dict[str, Any]:
+        """Delivery knobs: ``retry_scale``, ``timeout``, ``duplicate``, ``reorder_window``."""
+        result: dict[str, Any] = self._call("PUT", "stytch/webhook_settings", settings)
+        return result
+
+    def stytch_change(
+        self, source: str, operation: str, body: dict[str, Any] | None = None, **params: str
+    ) -> dict[str, Any]:
+        """Make a Stytch write as ``dashboard`` or ``scim`` would (its event says so).
+
+        ``operation``: create/update/delete_organization, create/update/delete/reactivate_member;
+        ``params``: ``organization_id`` and ``member_id`` as the API path takes them.
+        """
+        change = {"source": source, "operation": operation, "params": params, "body": body or {}}
+        result: dict[str, Any] = self._call("POST", "stytch/change", change)
+        return result
+
+    def stytch_webhook_deliveries(self, *, settle: float = 0.0, count: int = 0) -> list[dict[str, Any]]:
+        """Stytch webhook deliveries; with ``settle``, wait up to that many seconds for at
+        least ``count`` of them and for every one to finish (delivered, failed or skipped)."""
+        deadline = time.monotonic() + settle
+        while True:
+            records: list[dict[str, Any]] = self._call("GET", "stytch/webhook_deliveries")["deliveries"]
+            finished = len(records) >= count and all(r["status"] != "pending" for r in records)
+            if finished or time.monotonic() >= deadline:
+                return records
+            time.sleep(0.02)

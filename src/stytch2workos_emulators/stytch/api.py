@@ -2,8 +2,9 @@
 
 Point the SDK at it with ``B2BClient(project_id, secret,
 environment="http://127.0.0.1:PORT")``. It serves the read endpoints an
-exporter needs (organization and member search, gets, SSO, SCIM, RBAC) and the
-member writes that let tests simulate sign-ups during a migration. Bodies,
+exporter needs (organization and member search, gets, SSO, SCIM, RBAC), the
+organization and member writes that let tests change a project during a migration
+(:mod:`.writes`), and the webhooks those writes send through Svix (:mod:`.webhooks`). Bodies,
 error types and limits follow Stytch's documentation; where Stytch does not
 document a behaviour, the choice made is noted next to the code.
 """
@@ -32,6 +33,8 @@ from stytch2workos_emulators.stytch.errors import (
 from stytch2workos_emulators.stytch.records import Record
 from stytch2workos_emulators.stytch.search import decode_cursor, paginate, parse_limit, parse_query
 from stytch2workos_emulators.stytch.store import StytchStore
+from stytch2workos_emulators.stytch.webhooks import SOURCES, StytchWebhooks
+from stytch2workos_emulators.stytch.writes import Body, Params, StytchWrites
 
 # Documented as 100 requests/minute per project for each search endpoint (SDK
 # docstrings, Stytch's OpenAPI), in windows aligned to the clock.
@@ -39,31 +42,10 @@ ORGANIZATIONS_SEARCH = Budget("organizations_search", 100, 60, "fixed")
 MEMBERS_SEARCH = Budget("members_search", 100, 60, "fixed")
 
 _SERVER_ERRORS = {500: "internal_server_error", 503: "server_unavailable"}
-_CREATE_FIELDS: dict[str, type] = {
-    "email_address": str,
-    "name": str,
-    "trusted_metadata": dict,
-    "untrusted_metadata": dict,
-    "create_member_as_pending": bool,
-    "is_breakglass": bool,
-    "mfa_phone_number": str,
-    "mfa_enrolled": bool,
-    "external_id": str,
-}
-_UPDATE_FIELDS: dict[str, type] = {
-    "name": str,
-    "trusted_metadata": dict,
-    "untrusted_metadata": dict,
-    "is_breakglass": bool,
-    "mfa_phone_number": str,
-    "mfa_enrolled": bool,
-    "default_mfa_method": str,
-    "email_address": str,
-    "external_id": str,
-    "unlink_email": bool,
-}
-
 Handler = Callable[[Request], Response]
+Operation = Callable[[Params, Body, str], Body]
+# Seed keys the webhooks own; the rest is the store's.
+_WEBHOOK_SEED_KEYS = ("webhooks", "webhook_settings")
 
 
 def parse_bool(raw: str | None, name: str) -> bool:
@@ -85,34 +67,6 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _typed_fields(body: dict[str, Any], spec: dict[str, type]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, kind in spec.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            raise bad_request(f"{name} must be a {kind.__name__}.")
-        out[name] = value
-    return out
-
-
-def _roles(body: dict[str, Any]) -> list[str] | None:
-    roles = body.get("roles")
-    if roles is None:
-        return None
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise bad_request("roles must be an array of role_ids.")
-    return roles
-
-
-def _check_email(email: Any) -> str:
-    local, at, domain = str(email or "").partition("@")
-    if not (local and at and "." in domain):
-        raise ApiError(400, "invalid_email", "Email format is invalid.")
-    return str(email)
-
-
 class StytchService:
     """The Stytch B2B routes, credentials, error bodies and state (see ``app.Service``)."""
 
@@ -128,6 +82,8 @@ class StytchService:
         self._secret = secret
         self.env = "live" if project_id.startswith("project-live-") else "test"
         self.store = StytchStore(self.env, clock)
+        self.webhooks = StytchWebhooks(project_id, self.env)
+        self.writes = StytchWrites(self.store, self.webhooks.emit)
         self.budgets = [ORGANIZATIONS_SEARCH, MEMBERS_SEARCH]
         self.router = Router()
         self._routes()
@@ -144,15 +100,23 @@ class StytchService:
         add("GET", f"{orgs}/{{organization_id}}/metrics", guard(self.metrics))
         add("GET", f"{orgs}/{{organization_id}}/member", guard(self.get_member))
         add("GET", f"{orgs}/members/dangerously_get/{{member_id}}", guard(self.dangerously_get))
-        add("POST", members, guard(self.create_member))
-        add("PUT", f"{members}/{{member_id}}", guard(self.update_member))
-        add("DELETE", f"{members}/{{member_id}}", guard(self.delete_member))
-        add("PUT", f"{members}/{{member_id}}/reactivate", guard(self.reactivate_member))
+        write = self._write
+        add("POST", orgs, write(self.writes.create_organization))
+        add("PUT", f"{orgs}/{{organization_id}}", write(self.writes.update_organization))
+        add("DELETE", f"{orgs}/{{organization_id}}", write(self.writes.delete_organization))
+        add("POST", members, write(self.writes.create_member))
+        add("PUT", f"{members}/{{member_id}}", write(self.writes.update_member))
+        add("DELETE", f"{members}/{{member_id}}", write(self.writes.delete_member))
+        add("PUT", f"{members}/{{member_id}}/reactivate", write(self.writes.reactivate_member))
         add("GET", "/v1/b2b/sso/{organization_id}", guard(self.sso_connections))
         add("GET", "/v1/b2b/scim/{organization_id}/connection", guard(self.scim_connection))
         add("GET", "/v1/b2b/scim/{organization_id}/connection/{connection_id}", guard(self.scim_groups))
         add("GET", "/v1/b2b/rbac/policy", guard(self.rbac_policy))
         add("GET", "/v1/b2b/rbac/organizations/{organization_id}", guard(self.org_policy))
+
+    def _write(self, operation: Operation) -> Handler:
+        """A write route: made through the API, so its event's source is ``direct``."""
+        return self._guard(lambda request: Response(200, operation(request.params, _body(request), "direct")))
 
     @staticmethod
     def _guard(handler: Handler) -> Handler:
@@ -209,12 +173,59 @@ class StytchService:
 
     def reset(self) -> None:
         self.store.reset()
+        self.webhooks.reset()
 
     def load_seed(self, seed: dict[str, Any]) -> None:
-        self.store.load(seed)
+        """Replace all state, webhook endpoints (``webhooks: [{url, secret}]``) and
+        ``webhook_settings`` included; loading a seed sends no events."""
+        store_seed = {k: v for k, v in seed.items() if k not in _WEBHOOK_SEED_KEYS}
+        endpoints = seed.get("webhooks") or []
+        if not isinstance(endpoints, list):
+            raise ValueError("webhooks must be a list of {url, secret}")
+        self.store.load(store_seed)
+        self.webhooks.reset()
+        for endpoint in endpoints:
+            self.webhooks.add_endpoint(endpoint)
+        self.webhooks.configure(seed.get("webhook_settings") or {})
 
     def dump(self) -> dict[str, Any]:
-        return self.store.dump()
+        return {**self.store.dump(), **self.webhooks.dump()}
+
+    def control(self, method: str, action: str, body: Any) -> Response | None:
+        """Service-specific control actions (``/_emulator/stytch/...``); None when unknown.
+
+        ``POST webhooks {url, secret}`` adds an endpoint; ``PUT webhook_settings {...}``
+        changes delivery knobs; ``GET webhook_deliveries`` lists deliveries; ``POST change
+        {source, operation, params, body}`` makes a write as the Dashboard or SCIM would.
+        """
+        if action == "stytch/webhooks" and method == "POST":
+            endpoint = self.webhooks.add_endpoint(body)
+            return Response(200, {"id": endpoint.id, "url": endpoint.url})
+        if action == "stytch/webhook_settings" and method == "PUT":
+            self.webhooks.configure(body)
+            return Response(200, self.webhooks.dump()["webhook_settings"])
+        if action == "stytch/webhook_deliveries" and method == "GET":
+            return Response(200, {"deliveries": self.webhooks.records()})
+        if action == "stytch/change" and method == "POST":
+            return self._change(body)
+        return None
+
+    def _change(self, body: Any) -> Response:
+        if not isinstance(body, dict):
+            raise ValueError("a change is an object {source, operation, params, body}")
+        source, name = body.get("source"), body.get("operation")
+        operation = self.writes.operations().get(str(name))
+        if source not in SOURCES or operation is None:
+            raise ValueError(
+                f"a change needs source in {sorted(SOURCES)} and operation in {sorted(self.writes.operations())}"
+            )
+        params, fields = body.get("params") or {}, body.get("body") or {}
+        if not isinstance(params, dict) or not isinstance(fields, dict):
+            raise ValueError("params and body must be objects")
+        try:
+            return Response(200, operation(params, fields, str(source)))
+        except ApiError as exc:
+            return Response(exc.status, exc.body())
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -223,12 +234,6 @@ class StytchService:
         if org is None:
             raise organization_not_found()
         return org
-
-    def _member_of(self, request: Request, org: Record) -> Record:
-        member = self.store.find_member(org["organization_id"], request.params["member_id"])
-        if member is None:
-            raise member_not_found()
-        return member
 
     def _member_response(self, member: Record) -> Response:
         org = self.store.orgs[member["organization_id"]]
@@ -318,41 +323,6 @@ class StytchService:
         if member is None or (member["status"] == "deleted" and not include_deleted):
             raise member_not_found()
         return self._member_response(member)
-
-    # -- member writes -----------------------------------------------------------------
-
-    def create_member(self, request: Request) -> Response:
-        org = self._org(request)
-        body = _body(request)
-        fields = _typed_fields(body, _CREATE_FIELDS)
-        fields["email_address"] = _check_email(fields.get("email_address"))
-        fields["status"] = "pending" if fields.pop("create_member_as_pending", False) else "active"
-        member = self.store.create_member(org, fields, _roles(body) or [])
-        return self._member_response(member)
-
-    def update_member(self, request: Request) -> Response:
-        member = self._member_of(request, self._org(request))
-        body = _body(request)
-        changes = _typed_fields(body, _UPDATE_FIELDS)
-        if "email_address" in changes:
-            changes["email_address"] = _check_email(changes["email_address"])
-        roles = _roles(body)
-        if roles is not None:
-            changes["roles"] = roles
-        return self._member_response(self.store.update_member(member, changes))
-
-    def delete_member(self, request: Request) -> Response:
-        member = self._member_of(request, self._org(request))
-        self.store.delete_member(member)
-        return Response(200, {"member_id": member["member_id"]})
-
-    def reactivate_member(self, request: Request) -> Response:
-        org = self._org(request)
-        # Reactivation takes the Stytch member_id only (no external_id), per the SDK.
-        member = self.store.members.get(request.params["member_id"])
-        if member is None or member["organization_id"] != org["organization_id"]:
-            raise member_not_found()
-        return self._member_response(self.store.reactivate_member(member))
 
     # -- SSO, SCIM, RBAC ---------------------------------------------------------------
 

@@ -351,3 +351,74 @@ class StytchStore:
         member["status"] = "active"
         self._live_email[(org_id, member["email_address"].lower())] = member["member_id"]
         return self._touch(member)
+
+    # -- organization writes -----------------------------------------------------------
+
+    def _check_org_refs_free(self, org_id: str, slug: str | None, external_id: str | None) -> None:
+        if slug is not None and self._org_by_slug.get(slug, org_id) != org_id:
+            raise ApiError(400, "organization_slug_already_used", "This organization slug is already in use.")
+        if external_id and self._org_by_external.get(external_id, org_id) != org_id:
+            raise ApiError(
+                400, "organization_external_id_already_used", "This external ID is already in use."
+            )
+
+    def create_organization(self, fields: Mapping[str, Any]) -> Record:
+        """A new organization from a create request's (type-checked) fields."""
+        now = self.now()
+        org = normalize_organization({**fields, "created_at": now, "updated_at": now}, self.env, now)
+        self._check_org_refs_free(
+            org["organization_id"], org["organization_slug"], org["organization_external_id"]
+        )
+        org_id = org["organization_id"]
+        self.orgs[org_id] = org
+        insort(self._org_keys, sort_key(org, "organization_id"))
+        self._org_by_slug[org["organization_slug"]] = org_id
+        if org.get("organization_external_id"):
+            self._org_by_external[org["organization_external_id"]] = org_id
+        self._org_members[org_id] = []
+        self.version += 1
+        return org
+
+    def update_organization(self, org: Record, changes: Mapping[str, Any]) -> Record:
+        """Apply an update request's (type-checked) fields to an organization."""
+        org_id = org["organization_id"]
+        slug, external_id = changes.get("organization_slug"), changes.get("organization_external_id")
+        self._check_org_refs_free(org_id, slug, external_id)
+        if slug is not None and slug != org["organization_slug"]:
+            del self._org_by_slug[org["organization_slug"]]
+            self._org_by_slug[slug] = org_id
+        if external_id is not None and external_id != org.get("organization_external_id"):
+            if org.get("organization_external_id"):
+                self._org_by_external.pop(org["organization_external_id"], None)
+            if external_id:
+                self._org_by_external[external_id] = org_id
+        org.update(changes)
+        return self._touch(org)
+
+    def delete_organization(self, org: Record) -> list[Record]:
+        """Remove an organization and, as Stytch does, all its members (returned).
+
+        Organizations have no status: a deleted one is gone from gets and search alike.
+        """
+        org_id = org["organization_id"]
+        members = [self.members.pop(key[1]) for key in self._org_members.pop(org_id, [])]
+        for member in members:
+            self._member_keys.pop(member["member_id"], None)
+            email = member["email_address"].lower()
+            self._live_email.pop((org_id, email), None)
+            if member.get("external_id"):
+                self._external.pop((org_id, member["external_id"]), None)
+            holders = self._email_members.get(email)
+            if holders is not None:
+                holders.discard(member["member_id"])
+                if not holders:
+                    del self._email_members[email]
+        del self.orgs[org_id]
+        self._org_keys.remove(sort_key(org, "organization_id"))
+        self._org_by_slug.pop(org["organization_slug"], None)
+        if org.get("organization_external_id"):
+            self._org_by_external.pop(org["organization_external_id"], None)
+        for table in (self.sso, self.scim, self.scim_groups):
+            table.pop(org_id, None)
+        self.version += 1
+        return members
