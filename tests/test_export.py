@@ -372,3 +372,183 @@ def test_restart_drops_an_unfinished_api_export(stytch_emu: Emulator, tmp_path: 
     assert statuses[running] == "abandoned"
     assert statuses[run.json()["snapshot"]["id"]] == "complete"
     assert_same(snapshot_of(ws), expected)
+
+
+# -- connection reads beside the member searches -------------------------------------------------
+
+MEMBERS_SEARCH = "POST /v1/b2b/organizations/members/search"
+SSO_READ = "GET /v1/b2b/sso/{organization_id}"
+SCIM_READ = "GET /v1/b2b/scim/{organization_id}/connection"
+# 250 organizations: three member batches of 100 organization ids, one page each.
+OVERLAP_ORGS, OVERLAP_MEMBERS, OVERLAP_BATCHES = 250, 750, 3
+READS = ["--reads-per-second", "1000"]
+
+
+@pytest.fixture(scope="module")
+def overlap_seed() -> dict[str, Any]:
+    generate = pytest.importorskip("stytch2workos_emulators.synth.project")
+    seed: dict[str, Any] = generate.generate_project(OVERLAP_ORGS, OVERLAP_MEMBERS, seed=7).seed
+    return seed
+
+
+def _stage_counts(ws: Path) -> tuple[int, int]:
+    """(member batches, organizations' connections) stored so far in the unfinished snapshot."""
+    try:
+        with sqlite3.connect(f"file:{ws / 'workspace.db'}?mode=ro", uri=True) as db:
+            rows = dict(
+                db.execute(
+                    "SELECT c.stage, COUNT(*) FROM checkpoints c JOIN snapshots s ON s.id = c.snapshot_id "
+                    "WHERE s.status = 'running' AND c.done = 1 GROUP BY c.stage"
+                ).fetchall()
+            )
+    except sqlite3.Error:
+        return 0, 0
+    return int(rows.get("members", 0)), int(rows.get("connections", 0))
+
+
+def test_connection_reads_run_while_member_searches_are_under_way(
+    stytch_emu: Emulator, overlap_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    stytch_emu.control.seed(overlap_seed)
+    expected = expected_from(stytch_emu)
+    # Slow member searches stand in for the search budget's pace.
+    stytch_emu.control.set_faults([{"route": MEMBERS_SEARCH, "latency_ms": 300}])
+    ws = tmp_path / "ws"
+    run = run_cli(["export", "-w", str(ws), "--json", *FAST, *READS], cli_env(stytch_emu.base_url))
+    assert run.code == 0, run.stderr
+    stats = stytch_emu.control.stats()
+    assert stats["requests"][MEMBERS_SEARCH] == OVERLAP_BATCHES
+    assert stats["requests"][SSO_READ] == OVERLAP_ORGS
+    times = stats["route_times"]
+    # Read one after the other, every connection read would come after the last member search.
+    assert times[SSO_READ]["first"] < times[MEMBERS_SEARCH]["last"]
+    assert times[SCIM_READ]["first"] < times[MEMBERS_SEARCH]["last"]
+    assert_same(snapshot_of(ws), expected)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGKILL, -9), (signal.SIGTERM, 143)])
+def test_a_stop_while_both_run_resumes_without_reading_anything_twice(
+    stytch_emu: Emulator, overlap_seed: dict[str, Any], tmp_path: Path, signum: int, code: int
+) -> None:
+    from stytch2workos.stopping import RESUME
+
+    stytch_emu.control.seed(overlap_seed)
+    expected = expected_from(stytch_emu)
+    stytch_emu.control.set_faults(
+        [{"route": MEMBERS_SEARCH, "latency_ms": 400}, {"route": SSO_READ, "latency_ms": 100}]
+    )
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    proc = start_cli(["export", "-w", str(ws), "--json", *FAST, *READS], env)
+    deadline = time.monotonic() + 60
+    while not all(_stage_counts(ws)):
+        assert proc.poll() is None, f"finished before both stages had saved: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the export made no progress"
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == code, stderr
+    if signum != signal.SIGKILL:
+        assert stderr.strip().splitlines() == [f"error: stopped by {signal.Signals(signum).name}; {RESUME}"]
+    batches, stored = _stage_counts(ws)
+    # Stopped in the middle of both stages.
+    assert 1 <= batches < OVERLAP_BATCHES
+    assert 1 <= stored < OVERLAP_ORGS
+
+    # Requests the stopped process left in flight are still answered (and counted) by the
+    # emulator until their latency has passed: let them land before counting the rerun's.
+    time.sleep(0.6)
+    stytch_emu.control.clear_faults()
+    stytch_emu.control.reset_stats()
+    again = run_cli(["export", "-w", str(ws), "--json", *FAST, *READS], env)
+    assert again.code == 0, again.stderr
+    assert again.json()["resumed"] is True
+    requests = stytch_emu.control.stats()["requests"]
+    # What was stored is not read again; what was not is read once.
+    assert requests.get("POST /v1/b2b/organizations/search", 0) == 0
+    assert requests[MEMBERS_SEARCH] == OVERLAP_BATCHES - batches
+    assert requests[SSO_READ] == OVERLAP_ORGS - stored
+    assert_same(snapshot_of(ws), expected)
+
+
+def test_a_failed_connection_read_ends_the_export_and_a_rerun_completes(
+    stytch_emu: Emulator, overlap_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    stytch_emu.control.seed(overlap_seed)
+    expected = expected_from(stytch_emu)
+    stytch_emu.control.set_faults(
+        [
+            {"route": MEMBERS_SEARCH, "latency_ms": 500},
+            {"route": SSO_READ, "error_rate": 1, "error_statuses": [503]},
+        ]
+    )
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    run = run_cli(["export", "-w", str(ws), "--json", "--max-attempts", "1", *FAST, *READS], env)
+    assert run.code == 3, run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "503" in line and "gave up after 1 attempt" in line, line
+    assert "Traceback" not in run.stderr
+    # The reader's failure stops the member searches too, at the next page.
+    assert stytch_emu.control.stats()["requests"][MEMBERS_SEARCH] < OVERLAP_BATCHES
+
+    stytch_emu.control.clear_faults()
+    again = run_cli(["export", "-w", str(ws), "--json", *FAST, *READS], env)
+    assert again.code == 0, again.stderr
+    assert again.json()["resumed"] is True
+    assert_same(snapshot_of(ws), expected)
+
+
+def test_a_refresh_stopped_mid_way_records_the_same_changes(
+    stytch_emu: Emulator, overlap_seed: dict[str, Any], tmp_path: Path
+) -> None:
+    from stytch import B2BClient
+
+    from stytch2workos_emulators import defaults
+
+    stytch_emu.control.seed(overlap_seed)
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    assert run_cli(["export", "-w", str(ws), *FAST, *READS], env).code == 0
+    # Changes in the first member batch (saved before the stop) and in the last (after it).
+    orgs = sorted(o["organization_id"] for o in overlap_seed["organizations"])
+    first = next(m for m in overlap_seed["members"] if m["organization_id"] == orgs[0])
+    last = next(m for m in overlap_seed["members"] if m["organization_id"] == orgs[-1])
+    client = B2BClient(defaults.STYTCH_PROJECT_ID, defaults.STYTCH_SECRET, environment=stytch_emu.base_url)
+    client.organizations.members.update(organization_id=orgs[0], member_id=first["member_id"], name="Renamed")
+    client.organizations.members.create(organization_id=orgs[0], email_address="new@first.example")
+    client.organizations.members.delete(organization_id=orgs[-1], member_id=last["member_id"])
+    client.organizations.members.create(organization_id=orgs[-1], email_address="new@last.example")
+    expected = expected_from(stytch_emu)
+
+    stytch_emu.control.set_faults([{"route": MEMBERS_SEARCH, "latency_ms": 400}])
+    proc = start_cli(["export", "-w", str(ws), "--refresh", *FAST, *READS], env)
+    deadline = time.monotonic() + 60
+    while _stage_counts(ws)[0] < 1:
+        assert proc.poll() is None, f"finished before a member page was saved: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the export made no progress"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert _stage_counts(ws)[0] < OVERLAP_BATCHES
+    stytch_emu.control.clear_faults()
+
+    again = run_cli(["export", "-w", str(ws), "--json", *FAST, *READS], env)
+    assert again.code == 0, again.stderr
+    summary = again.json()
+    assert summary["resumed"] is True
+    assert summary["changes_since_previous"] == {"members_new": 2, "members_changed": 1, "members_deleted": 1}
+    assert_same(snapshot_of(ws), expected)
+
+
+def test_a_refresh_keeps_the_previous_snapshot_and_drops_older_ones(
+    stytch_emu: Emulator, tmp_path: Path
+) -> None:
+    stytch_emu.control.seed(small_seed())
+    ws, env = tmp_path / "ws", cli_env(stytch_emu.base_url)
+    ids = []
+    for extra in ([], ["--refresh"], ["--refresh"]):
+        run = run_cli(["export", "-w", str(ws), "--json", *FAST, *extra], env)
+        assert run.code == 0, run.stderr
+        ids.append(run.json()["snapshot"]["id"])
+    with sqlite3.connect(ws / "workspace.db") as db:
+        for table in ("organizations", "members", "connections", "rbac_policy", "checkpoints"):
+            held = {r[0] for r in db.execute(f"SELECT DISTINCT snapshot_id FROM {table}")}
+            assert held == set(ids[1:]), table

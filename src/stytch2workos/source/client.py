@@ -58,7 +58,12 @@ class Page:
 
 
 class _RawSession(requests.Session):
-    """A session with a default timeout that remembers each thread's last response."""
+    """A session with a default timeout that remembers each thread's last response.
+
+    The SDK decodes every body (``response.json()``) before parsing it into models;
+    the decoded body is kept with the response, so the export stores that decode
+    instead of making a second one (a page of 1,000 members is about a megabyte).
+    """
 
     def __init__(self, timeout: float) -> None:
         super().__init__()
@@ -70,11 +75,31 @@ class _RawSession(requests.Session):
         self._local.response = None
         response = super().request(method, url, *args, **kwargs)
         self._local.response = response
+        self._local.body = None
+        decode = response.json
+
+        def decode_once(**options: Any) -> Any:
+            body = decode(**options)
+            self._local.body = body
+            return body
+
+        response.json = decode_once  # type: ignore[method-assign]
         return response
 
     def last(self) -> requests.Response | None:
         result: requests.Response | None = getattr(self._local, "response", None)
         return result
+
+    def last_body(self) -> dict[str, Any]:
+        """The JSON body of this thread's last response, as the SDK decoded it (or decoded now)."""
+        body = getattr(self._local, "body", None)
+        if isinstance(body, dict):
+            return body
+        response = self.last()
+        if response is None:  # pragma: no cover - the SDK always goes through the session
+            raise ServiceError(Failure("Stytch", None, "no_response", "no response captured"))
+        decoded: dict[str, Any] = json.loads(response.content)
+        return decoded
 
 
 class StytchSource:
@@ -139,11 +164,7 @@ class StytchSource:
             except requests.RequestException as exc:
                 failure = Failure("Stytch", None, "network_error", _transport_message(exc))
                 raise Retryable(failure.redacted([self._secret])) from None
-            response = self._session.last()
-            if response is None:  # pragma: no cover - the SDK always goes through the session
-                raise ServiceError(Failure("Stytch", None, "no_response", "no response captured"))
-            body: dict[str, Any] = json.loads(response.content)
-            return body
+            return self._session.last_body()
 
         return pacer.call(attempt)
 
@@ -190,6 +211,34 @@ class StytchSource:
             raise
         connection = body.get("connection")
         return dict(connection) if connection else None
+
+    def member(self, member_id: str) -> dict[str, Any] | None:
+        """One member as Stytch holds it now (a deleted one with status ``deleted``), or None
+        when Stytch has no such member (its organization was deleted)."""
+        client = self._client
+        body = self._gone_is_none(
+            lambda: client.organizations.members.dangerously_get(member_id, include_deleted=True),
+            "member_not_found",
+        )
+        member = None if body is None else body.get("member")
+        return dict(member) if member else None
+
+    def organization(self, organization_id: str) -> dict[str, Any] | None:
+        """One organization as Stytch holds it now, or None when it was deleted."""
+        client = self._client
+        body = self._gone_is_none(lambda: client.organizations.get(organization_id), "organization_not_found")
+        org = None if body is None else body.get("organization")
+        return dict(org) if org else None
+
+    def _gone_is_none(self, fn: Callable[[], object], gone: str) -> dict[str, Any] | None:
+        try:
+            return self._call(self.other, fn)
+        except ServiceError as exc:
+            # Only Stytch's own "not found" means gone: a 404 for an unknown route (a wrong
+            # STYTCH_BASE_URL) must not read as a deletion.
+            if exc.failure.status == 404 and exc.failure.code == gone:
+                return None
+            raise
 
     def rbac_policy(self) -> dict[str, Any] | None:
         """The project's RBAC policy (roles, resources, scopes)."""

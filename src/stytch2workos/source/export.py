@@ -22,7 +22,7 @@ from stytch2workos import stopping
 from stytch2workos.errors import InputError
 from stytch2workos.progress import NullProgress, Progress
 from stytch2workos.source.client import StytchSource
-from stytch2workos.source.connection_reads import ConnectionReads
+from stytch2workos.source.connection_reads import ConnectionReads, Found
 from stytch2workos.source.jsonfile import ExportFile, prefix_sha256
 from stytch2workos.transform.validate import DUPLICATE_ID, DuplicateIds, Entity, Finding, check
 from stytch2workos.workspace import Workspace, file_loads, problems
@@ -68,6 +68,7 @@ def export_project(
     resumed = snap.has_checkpoints(ws, snapshot)
     if resumed:
         progress.note(f"resuming unfinished export (snapshot {snapshot})")
+    diff_base = snap.member_diff_base(ws, snapshot, fresh=not opened.resumed)
 
     _export_organizations(ws, source, snapshot, options, progress)
     # The members of a refused organization are read too, to be reported as refused.
@@ -76,18 +77,20 @@ def export_project(
     # the search budget; this thread stores what they found between member pages.
     with _connection_reads(ws, source, snapshot, options, progress) as reads:
 
-        def store(results: Iterable[tuple[str, Found]]) -> None:
-            for org_id, found in results:
-                snap.save_connections(ws, snapshot, org_id, found)
-                progress.advance("connections")
+        def store(found: list[tuple[str, Found]]) -> None:
+            if found:
+                progress.advance("connections", snap.save_connections(ws, snapshot, found))
 
-        _export_members(ws, source, snapshot, org_ids, options, progress, lambda: store(reads.ready()))
+        _export_members(
+            ws, source, snapshot, org_ids, options, progress, diff_base, lambda: store(reads.ready())
+        )
         problems.refuse_members_of_refused_organizations(ws, snapshot)
-        store(reads.rest())
+        for found in reads.rest():
+            store(found)
         progress.finish("connections")
     if not snap.checkpoint(ws, snapshot, "rbac", "policy").done:
         snap.save_policy(ws, snapshot, source.rbac_policy())
-    changes = snap.finish_snapshot(ws, snapshot)
+    changes = snap.finish_snapshot(ws, snapshot, members_diffed=diff_base is not None)
     return ExportResult(snapshot, resumed, False, changes, source.retries)
 
 
@@ -117,6 +120,7 @@ def _export_members(
     org_ids: list[str],
     options: ExportOptions,
     progress: Progress,
+    diff_base: int | None,
     after_page: Callable[[], None],
 ) -> None:
     batches = [org_ids[i : i + options.org_batch] for i in range(0, len(org_ids), options.org_batch)]
@@ -138,7 +142,15 @@ def _export_members(
             first = False
             kept, found = _screen(snapshot, "member", page.items)
             cp = snap.save_page(
-                ws, snapshot, "members", key, cp, page.next_cursor, members=kept, findings=found
+                ws,
+                snapshot,
+                "members",
+                key,
+                cp,
+                page.next_cursor,
+                members=kept,
+                findings=found,
+                diff_against=diff_base,
             )
             progress.advance("members", len(page.items))
             after_page()

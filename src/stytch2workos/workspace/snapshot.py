@@ -17,7 +17,7 @@ from typing import Any
 from stytch2workos.errors import Failure, ServiceError
 from stytch2workos.transform.identity import email_key
 from stytch2workos.transform.validate import organization_name
-from stytch2workos.workspace import file_loads, problems
+from stytch2workos.workspace import changes, file_loads, problems
 from stytch2workos.workspace.core import Workspace, now_iso
 
 # Every table whose rows belong to one snapshot.
@@ -79,6 +79,8 @@ def abandon_snapshot(ws: Workspace, snapshot: int) -> None:
     with ws.transaction() as db:
         for table in SNAPSHOT_TABLES:
             db.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", (snapshot,))
+        # What its pages recorded as changed (:func:`member_diff_base`) goes with them.
+        db.execute("DELETE FROM changes WHERE snapshot_id = ?", (snapshot,))
         db.execute("UPDATE snapshots SET status = 'abandoned' WHERE id = ?", (snapshot,))
 
 
@@ -187,32 +189,62 @@ def save_page(
     organizations: Iterable[dict[str, Any]] = (),
     members: Iterable[dict[str, Any]] = (),
     findings: Iterable[tuple[Any, ...]] = (),
+    diff_against: int | None = None,
 ) -> Checkpoint:
     """Store one page, its findings (:func:`problems.problem_rows`) and the cursor after it,
-    atomically. Returns the new checkpoint."""
+    atomically. Returns the new checkpoint.
+
+    ``diff_against`` (see :func:`member_diff_base`): record, in the same transaction, how
+    the page's members differ from that snapshot's."""
     new_cp = advance(cp, next_cursor)
+    rows = [member_row(snapshot, m) for m in members]
     with ws.transaction() as db:
         db.executemany(ORG_INSERT, (org_row(snapshot, o) for o in organizations))
-        db.executemany(MEMBER_INSERT, (member_row(snapshot, m) for m in members))
+        db.executemany(MEMBER_INSERT, rows)
+        if diff_against is not None and rows:
+            changes.record_page(db, snapshot, diff_against, [row[1] for row in rows])
         problems.save(db, findings)
         _save_checkpoint(ws, snapshot, stage, key, new_cp)
     return new_cp
 
 
+def member_diff_base(ws: Workspace, snapshot: int, fresh: bool) -> int | None:
+    """The snapshot that member pages of ``snapshot`` are compared with as they are saved.
+
+    Comparing page by page spreads the work of :func:`finish_snapshot` over the paced
+    member searches instead of adding it at the end. None when there is no previous
+    snapshot, or for an unfinished snapshot whose first pages were saved without it (then
+    :func:`finish_snapshot` compares every member). ``fresh``: the snapshot was just opened.
+    """
+    previous = ws.latest_snapshot()
+    if previous is None:
+        return None
+    if fresh:
+        with ws.transaction():
+            _save_checkpoint(ws, snapshot, "diff", "members", Checkpoint(None, True, []))
+        return previous
+    return previous if checkpoint(ws, snapshot, "diff", "members").done else None
+
+
 def save_connections(
     ws: Workspace,
     snapshot: int,
-    organization_id: str,
-    connections: list[tuple[str, dict[str, Any]]],
-) -> None:
-    """Store one organization's SSO/SCIM connections and mark it fetched, atomically."""
+    found: Iterable[tuple[str, list[tuple[str, dict[str, Any]]]]],
+) -> int:
+    """Store the SSO/SCIM connections of each (organization id, [(kind, connection)]) in
+    ``found`` and mark each organization fetched, in one transaction (one commit for the
+    many organizations read while a member page was on its way). Returns how many."""
+    done = 0
     with ws.transaction() as db:
-        db.executemany(
-            "INSERT OR REPLACE INTO connections (snapshot_id, connection_id, organization_id, kind, raw) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(snapshot, c["connection_id"], organization_id, kind, _dumps(c)) for kind, c in connections],
-        )
-        _save_checkpoint(ws, snapshot, "connections", organization_id, Checkpoint(None, True, []))
+        for organization_id, connections in found:
+            db.executemany(
+                "INSERT OR REPLACE INTO connections (snapshot_id, connection_id, organization_id, kind, raw) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(snapshot, c["connection_id"], organization_id, kind, _dumps(c)) for kind, c in connections],
+            )
+            _save_checkpoint(ws, snapshot, "connections", organization_id, Checkpoint(None, True, []))
+            done += 1
+    return done
 
 
 def save_policy(ws: Workspace, snapshot: int, policy: dict[str, Any] | None) -> None:
@@ -225,51 +257,32 @@ def save_policy(ws: Workspace, snapshot: int, policy: dict[str, Any] | None) -> 
         _save_checkpoint(ws, snapshot, "rbac", "policy", Checkpoint(None, True, []))
 
 
-def finish_snapshot(ws: Workspace, snapshot: int) -> dict[str, int]:
-    """Mark the snapshot complete, record what changed since the previous one, prune older ones."""
+def finish_snapshot(ws: Workspace, snapshot: int, members_diffed: bool = False) -> dict[str, int]:
+    """Mark the snapshot complete, record what changed since the previous one, prune older ones.
+
+    ``members_diffed``: every member page was compared as it was saved
+    (:func:`member_diff_base`), so only what no page shows is left to find here.
+    """
     previous = ws.latest_snapshot()
-    changes: dict[str, int] = {}
+    changed: dict[str, int] = {}
     with ws.transaction() as db:
         if previous is not None and previous != snapshot:
-            for entity, table, id_col in (
-                ("organization", "organizations", "organization_id"),
-                ("member", "members", "member_id"),
-            ):
-                db.execute(
-                    f"INSERT OR REPLACE INTO changes (snapshot_id, entity, entity_id, change) "
-                    f"SELECT ?, ?, n.{id_col}, CASE WHEN o.{id_col} IS NULL THEN 'new' ELSE 'changed' END "
-                    f"FROM {table} n LEFT JOIN {table} o ON o.snapshot_id = ? AND o.{id_col} = n.{id_col} "
-                    f"WHERE n.snapshot_id = ? AND (o.{id_col} IS NULL OR o.raw != n.raw)",
-                    (snapshot, entity, previous, snapshot),
-                )
-                db.execute(
-                    f"INSERT OR REPLACE INTO changes (snapshot_id, entity, entity_id, change) "
-                    f"SELECT ?, ?, o.{id_col}, 'deleted' FROM {table} o "
-                    f"LEFT JOIN {table} n ON n.snapshot_id = ? AND n.{id_col} = o.{id_col} "
-                    f"WHERE o.snapshot_id = ? AND n.{id_col} IS NULL",
-                    (snapshot, entity, snapshot, previous),
-                )
-            # A member soft-deleted since the previous snapshot is a deletion, not an edit.
-            db.execute(
-                "UPDATE changes SET change = 'deleted' WHERE snapshot_id = ? AND entity = 'member' "
-                "AND change = 'changed' AND entity_id IN (SELECT member_id FROM members "
-                "WHERE snapshot_id = ? AND status = 'deleted')",
-                (snapshot, snapshot),
-            )
-            for entity, change, count in db.execute(
-                "SELECT entity, change, COUNT(*) FROM changes WHERE snapshot_id = ? GROUP BY 1, 2",
-                (snapshot,),
-            ):
-                changes[f"{entity}s_{change}"] = int(count)
+            changed = changes.record_snapshot(db, snapshot, previous, members_diffed)
         db.execute(
             "UPDATE snapshots SET status = 'complete', finished_at = ? WHERE id = ?",
             (now_iso(), snapshot),
         )
         # Keep the previous snapshot (sync diffs against it); drop anything older.
-        keep = (snapshot, previous if previous is not None else snapshot)
+        low, high = sorted((snapshot, previous if previous is not None else snapshot))
         for table in SNAPSHOT_TABLES:
-            db.execute(f"DELETE FROM {table} WHERE snapshot_id NOT IN (?, ?)", keep)
-    return changes
+            # Every id but the two kept, as ranges the snapshot_id indexes can answer
+            # (`NOT IN` would read every row of both snapshots kept).
+            db.execute(
+                f"DELETE FROM {table} WHERE snapshot_id < ? OR (snapshot_id > ? AND snapshot_id < ?) "
+                "OR snapshot_id > ?",
+                (low, low, high, high),
+            )
+    return changed
 
 
 # -- export bookkeeping ----------------------------------------------------------------
