@@ -29,6 +29,9 @@ BENCHMARKS: dict[str, str] = {
     "import": "bench.import_speed",
     "import_memory": "bench.import_memory",
     "passwords": "bench.passwords",
+    "verify": "bench.verify",
+    "sync": "bench.sync",
+    "sync_listen": "bench.sync_listen",
 }
 
 

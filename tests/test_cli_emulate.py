@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -110,3 +111,32 @@ def test_bad_options_are_clear_errors(args: list[str], message: str, tmp_path: P
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_json_gives_one_line_a_script_can_read() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stytch2workos",
+            "emulate",
+            "--stytch-port",
+            "0",
+            "--workos-port",
+            "0",
+            "--json",
+        ],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        for name in ("stytch_url", "workos_url"):
+            assert ready[name].startswith("http://127.0.0.1:")
+        assert ready["environment"]["WORKOS_BASE_URL"] == ready["workos_url"]
+        assert EmulatorControl(ready["stytch_url"]).stats() is not None  # it really serves
+    finally:
+        _stop(proc)

@@ -224,9 +224,11 @@ def test_names_and_paths_are_printed_as_they_are_not_as_markup(tmp_path: Path) -
         ["export", "-w", str(ws), "--from-json", str(data), "--json-out", str(tmp_path / "[i]x.json")]
     )
     assert result.exit_code == 0, result.output
-    text = " ".join(result.output.split())
-    assert "[/oops] Acme [bold]:smile:" in text and "[red]editor" in text and "[i]x.json" in text
+    # Long paths wrap wherever the terminal width falls: compare without whitespace.
+    text = "".join(result.output.split())
+    assert "[/oops]Acme[bold]:smile:" in text and "[red]editor" in text and "[i]x.json" in text
     for args in (["init"], ["mapping", "-o", str(tmp_path / "[u]map.csv")]):
         result = invoke([*args, "-w", str(ws)])
         assert result.exit_code == 0, result.output
-        assert "[b]ws" in result.output or "[u]map.csv" in result.output
+        flat = "".join(result.output.split())
+        assert "[b]ws" in flat or "[u]map.csv" in flat

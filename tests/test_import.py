@@ -374,6 +374,22 @@ def test_import_matches_the_seed_rerun_changes_nothing_and_mapping_is_right(
     }
     assert invited == {k: i.id for k, i in actual.invitations.items()}
 
+    # For scripts: what was written, as JSON.
+    summary = cli(["mapping", "-w", str(ws), "-o", str(tmp_path / "again.csv"), "--json"], workos_emu)
+    assert summary.code == 0, summary.stderr
+    assert summary.json() == {"file": str(tmp_path / "again.csv"), "format": "csv", "rows": len(rows)}
+
+
+def test_init_reports_the_config_it_wrote_as_json(
+    project: Project, tmp_path: Path, workos_emu: Emulator
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(project.template, ws)
+    run = cli(["init", "-w", str(ws), "--force", "--json"], workos_emu)
+    assert run.code == 0, run.stderr
+    assert run.json()["config"] == str(ws / "migration.toml")
+    assert (ws / "migration.toml").is_file()
+
 
 def test_kill_9_at_random_points_then_resume(project: Project, ws: Path, workos_emu: Emulator) -> None:
     seed_roles(workos_emu, project.slugs)

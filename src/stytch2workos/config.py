@@ -90,6 +90,24 @@ class HandoffConfig:
     app_name: str = "our application"
 
 
+DeletedMembers = Literal["deactivate", "delete"]
+DELETED_MEMBERS: tuple[DeletedMembers, ...] = ("deactivate", "delete")
+SyncConflicts = Literal["report", "stytch", "workos", "stop"]
+SYNC_CONFLICTS: tuple[SyncConflicts, ...] = ("report", "stytch", "workos", "stop")
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """``[sync]``: how ``sync`` treats members gone from Stytch and values changed in WorkOS."""
+
+    # A member deleted in (or gone from) Stytch: its WorkOS membership is deactivated
+    # (reversible) or deleted. The user stays either way.
+    deleted_members: DeletedMembers = "deactivate"
+    # A field WorkOS changed after the migration wrote it: "report" (and skip it), "stytch"
+    # (overwrite), "workos" (keep WorkOS's, recorded as accepted) or "stop" (exit 1 at once).
+    conflicts: SyncConflicts = "report"
+
+
 @dataclass(frozen=True)
 class MigrationConfig:
     org_external_id: OrgExternalId = "organization_id"
@@ -109,6 +127,7 @@ class MigrationConfig:
     metadata: MetadataConfig = field(default_factory=MetadataConfig)
     connections: ConnectionsConfig = field(default_factory=ConnectionsConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
 
     @property
     def roles(self) -> dict[str, str]:
@@ -128,6 +147,7 @@ _SECTIONS: dict[str, frozenset[str]] = {
     "metadata": frozenset({"member_keys", "organization_keys", "untrusted", "retired_emails"}),
     "connections": frozenset({"recreate"}),
     "handoff": frozenset({"contact", "app_name"}),
+    "sync": frozenset({"deleted_members", "conflicts"}),
     "pacing": frozenset(
         {
             "writes_per_10s",
@@ -257,6 +277,14 @@ def parse_config(data: Mapping[str, Any]) -> MigrationConfig:
             _choice(_section(data, "connections"), "connections", "recreate", CONNECTION_RECREATE, "active")
         ),
         handoff=_handoff(_section(data, "handoff")),
+        sync=_sync(_section(data, "sync")),
+    )
+
+
+def _sync(section: Mapping[str, Any]) -> SyncConfig:
+    return SyncConfig(
+        deleted_members=_choice(section, "sync", "deleted_members", DELETED_MEMBERS, "deactivate"),
+        conflicts=_choice(section, "sync", "conflicts", SYNC_CONFLICTS, "report"),
     )
 
 
@@ -429,6 +457,14 @@ def render_config(
         "# and the name they know your product by.",
         'contact = "your account manager"',
         'app_name = "our application"',
+        "",
+        "[sync]",
+        "# `stytch2workos sync` keeps WorkOS in step with Stytch until the switch. A member deleted",
+        '# in Stytch: its WorkOS membership is "deactivate"d (reversible) or "delete"d; the user stays.',
+        'deleted_members = "deactivate"',
+        "# A value changed in WorkOS after the migration wrote it (an admin changed a role there):",
+        '# "report" (and leave it), "stytch" (overwrite it), "workos" (keep it) or "stop" (exit 1).',
+        'conflicts = "report"',
         "",
         "[pacing]",
         "# WorkOS budgets; the tool stays at `safety` of each.",

@@ -39,6 +39,11 @@ class Budget:
     window: float
 
 
+# Per-operation budgets, beside the per-path ones the config sizes (WorkOS "Rate limits"):
+# DELETE /organizations/{id} is limited to 50 per 60 s per API key, whatever else is sent.
+ORGANIZATION_DELETES = Budget("organization_deletes", 50, 60.0)
+
+
 class TokenBucket:
     """Thread-safe token bucket; :meth:`acquire` blocks until a token is free."""
 

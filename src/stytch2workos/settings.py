@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from stytch2workos.errors import ConfigError
 
 DEFAULT_WORKSPACE = "stytch2workos-workspace"
-SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY", "WORKOS_WEBHOOK_SECRET")
+SECRET_VARIABLES = ("STYTCH_SECRET", "WORKOS_API_KEY", "WORKOS_WEBHOOK_SECRET", "STYTCH_WEBHOOK_SECRET")
 BASE_URL_VARIABLES = ("STYTCH_BASE_URL", "WORKOS_BASE_URL")
 # Below this many characters a key's last four would give away too much of it.
 _SHOW_SUFFIX_FROM = 20

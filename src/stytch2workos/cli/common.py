@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.markup import escape
 
@@ -44,6 +45,7 @@ from stytch2workos.causes import EnvironmentCause, os_cause
 from stytch2workos.config import MigrationConfig
 from stytch2workos.errors import (
     EnvironmentFailure,
+    InputError,
     InternalError,
     RetriesExhausted,
     ServiceError,
@@ -74,6 +76,17 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="migration.toml to use (default: the workspace's).")
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts, CI).")]
+# Every code a plan marks blocking (plan.py, plan_roles.py): the ones --accept takes.
+ACCEPT_CODES = ("unmapped_role", "missing_role", "slug_collision", "invalid_slug", "role_permissions_differ")
+AcceptOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--accept",
+        help="Proceed despite a blocking problem with this code (repeatable): "
+        + ", ".join(ACCEPT_CODES)
+        + ".",
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -230,6 +243,21 @@ def confirm_writes(creds: WorkOSCredentials, question: str, *notes: str) -> None
     if not confirmed:
         console.err.print("Nothing was written.")
         raise typer.Exit(1)
+
+
+def read_secret(prompt: str) -> str:
+    """A secret from a hidden prompt, or the first line of stdin when stdin is not a terminal."""
+    if sys.stdin.isatty():
+        try:
+            return str(typer.prompt(prompt, hide_input=True, err=True))
+        except (click.exceptions.Abort, typer.Abort, EOFError):
+            raise InputError(f"no answer to '{prompt}'") from None
+    line = sys.stdin.readline()
+    if not line:
+        raise InputError(
+            f"{prompt.lower()}: nothing on standard input; pipe it in, or run the command in a terminal"
+        )
+    return line.rstrip("\r\n")
 
 
 def workos_target(creds: WorkOSCredentials, config: MigrationConfig) -> WorkOSTarget:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from stytch2workos import console
-from stytch2workos.cli.common import handled
+from stytch2workos.cli.common import JsonOpt, handled
 from stytch2workos.errors import ConfigError, InputError, OutputError
 
 if TYPE_CHECKING:
@@ -91,8 +92,12 @@ def emulate(
     workos_client_id: Annotated[
         str | None, typer.Option(help="Client id the WorkOS emulator accepts.")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Serve the Stytch and WorkOS emulators on loopback until interrupted."""
+    """Serve the Stytch and WorkOS emulators on loopback until interrupted.
+
+    Example: `stytch2workos emulate --generate --members 2000 --out ./rehearsal`
+    """
     _require_emulators()
     from stytch2workos_emulators import defaults
     from stytch2workos_emulators.server.faults import parse_spec
@@ -149,11 +154,21 @@ def emulate(
         raise ConfigError(f"cannot listen on the chosen ports: {exc.strerror}") from None
     s_url = f"http://127.0.0.1:{s_sock.getsockname()[1]}"
     w_url = f"http://127.0.0.1:{w_sock.getsockname()[1]}"
+    if as_json:  # one line a script can read before it starts using the emulators
+        environment = {"STYTCH_BASE_URL": s_url, "WORKOS_BASE_URL": w_url, **creds}
+        line = json.dumps({"stytch_url": s_url, "workos_url": w_url, "environment": environment})
+        sys.stdout.write(console.safe(line) + "\n")
+        sys.stdout.flush()
+    else:
+        _print_environment(s_url, w_url, creds)
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_forever([(stytch_app, s_sock), (workos_app, w_sock)])
+
+
+def _print_environment(s_url: str, w_url: str, creds: dict[str, str]) -> None:
     console.out.print("[bold]Emulators running.[/bold] In another shell:\n")
     console.out.print(f"export STYTCH_BASE_URL={s_url}")
     console.out.print(f"export WORKOS_BASE_URL={w_url}")
     for name, value in creds.items():
         console.out.print(escape(f"export {name}={value}"))
     console.out.print(f"\nControl API: {s_url}/_emulator/stats and {w_url}/_emulator/stats. Ctrl-C stops.")
-    with contextlib.suppress(KeyboardInterrupt):
-        serve_forever([(stytch_app, s_sock), (workos_app, w_sock)])

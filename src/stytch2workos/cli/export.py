@@ -12,12 +12,8 @@ from rich.table import Table
 
 from stytch2workos import console
 from stytch2workos.cli.common import JsonOpt, WorkspaceOpt, handled, open_workspace, progress
-from stytch2workos.errors import ConfigError
-from stytch2workos.pacing import RetryPolicy
-from stytch2workos.report import snapshot_summary
-from stytch2workos.settings import stytch_credentials
 from stytch2workos.source.jsonfile import write_export
-from stytch2workos.workspace import problems
+from stytch2workos.source.take import ExportPace, take_snapshot
 
 commands = typer.Typer()
 
@@ -67,47 +63,17 @@ def export(
     overrides the API address). An interrupted export resumes where it stopped; an
     interrupted --from-json load resumes only with the same file. Malformed records are
     refused (listed in the summary) and the rest is exported.
+
+    Example: `stytch2workos export -w ./acme-migration`
     """
-    if searches_per_minute < 1 or max_attempts < 1 or reads_per_second < 1:
-        raise ConfigError("--searches-per-minute, --reads-per-second and --max-attempts must be at least 1")
-    # The Stytch SDK takes a second to import: only this command pays for it.
-    from stytch2workos.source.client import StytchSource
-    from stytch2workos.source.export import ExportOptions, export_project, load_json_file
-
+    pace = ExportPace(searches_per_minute, reads_per_second, timeout, max_attempts)
+    pace.check()
     with open_workspace(workspace) as ws, progress(as_json) as bar:
-        if from_json is not None:
-            ws.bind_project(
-                os.environ.get("STYTCH_PROJECT_ID") or ws.get_meta("stytch_project_id") or "from-file"
-            )
-            result = load_json_file(ws, from_json, refresh, bar, restart=restart)
-        else:
-            creds = stytch_credentials(os.environ)
-            ws.bind_project(creds.project_id)
-
-            def on_retry(exc: Exception, wait: float) -> None:
-                bar.note(f"retrying in {wait:.1f}s: {exc}")
-
-            source = StytchSource(
-                creds,
-                searches_per_minute=searches_per_minute,
-                other_per_second=reads_per_second,
-                timeout=timeout,
-                policy=RetryPolicy(max_attempts=max_attempts),
-                on_retry=on_retry,
-            )
-            try:
-                result = export_project(ws, source, ExportOptions(refresh, restart), bar)
-            finally:
-                source.close()
-        summary = snapshot_summary(ws, result.snapshot_id)
-        summary["already_complete"] = result.already_complete
-        summary["resumed"] = result.resumed
-        summary["retries"] = result.retries
-        if result.file_sha256 is not None:
-            summary["file"] = {"path": str(from_json), "sha256": result.file_sha256}
-        summary.update(problems.summary(ws, result.snapshot_id))
+        summary = take_snapshot(
+            ws, os.environ, pace, bar, refresh=refresh, restart=restart, from_json=from_json
+        )
         if json_out is not None:
-            orgs, members = write_export(ws, result.snapshot_id, json_out)
+            orgs, members = write_export(ws, summary["snapshot"]["id"], json_out)
             summary["json_out"] = {"path": str(json_out), "organizations": orgs, "members": members}
     if as_json:
         console.print_json(summary)

@@ -34,7 +34,6 @@ from stytch2workos.cli.common import (
 )
 from stytch2workos.config import load_config
 from stytch2workos.errors import ConfigError
-from stytch2workos.private_files import open_private_text, private_dir
 from stytch2workos.settings import workos_credentials
 
 if TYPE_CHECKING:
@@ -69,52 +68,20 @@ _COLOURS = {
 def packets(
     workspace: WorkspaceOpt = None, org: OrgsOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """Write a page for each customer's IT admin: what to change in their identity provider."""
-    from stytch2workos.handoff_view import load_view
-    from stytch2workos.packets import Context, build_packet, file_stem, render_markdown, render_text
-    from stytch2workos.transform.connections import NOTE_PROXIED_ACS
+    """Write a page for each customer's IT admin: what to change in their identity provider.
 
-    written: list[dict[str, str]] = []
-    not_ready: list[str] = []
-    proxies: list[dict[str, str]] = []
+    Example: `stytch2workos packets -w ./acme-migration --org organization-live-1234`
+    """
+    from stytch2workos.packets_files import write_packets
+
     with open_workspace_for_reading(workspace) as ws:
-        cfg = load_config(ws.path, config)
-        view = load_view(ws, cfg, org)
-        ctx = Context(cfg.handoff.app_name, cfg.handoff.contact, cfg.roles, view.names)
-        out_dir = ws.path / "packets"
-        taken: set[str] = set()
-        for org_id in view.organizations():
-            items = view.items(org_id)
-            if items is None:
-                not_ready.append(org_id)
-                continue
-            packet = build_packet(org_id, view.names.get(org_id) or org_id, items, ctx)
-            stem = file_stem(view.slugs.get(org_id, ""), org_id, taken)
-            private_dir(out_dir)
-            paths = {"markdown": out_dir / f"{stem}.md", "text": out_dir / f"{stem}.txt"}
-            for fmt, path in paths.items():
-                with open_private_text(path) as out:
-                    out.write(render_markdown(packet) if fmt == "markdown" else render_text(packet))
-            written.append(
-                {
-                    "organization_id": org_id,
-                    "name": view.names.get(org_id, ""),
-                    **{k: str(p) for k, p in paths.items()},
-                }
-            )
-            for item in items:
-                if NOTE_PROXIED_ACS in item.facts.notes and item.details.get("callback_url"):
-                    proxies.append(
-                        {
-                            "connection_id": item.facts.source_id,
-                            "from": item.facts.idp_target,
-                            "to": str(item.details["callback_url"]),
-                        }
-                    )
+        result = write_packets(ws, load_config(ws.path, config), org)
+    written, not_ready, proxies = result["written"], result["not_ready"], result["proxies"]
+    out_dir = result["directory"]
     if as_json:
         console.print_json({"written": written, "not_ready": not_ready, "proxies": proxies})
         return
-    console.out.print(f"Wrote {len(written):,} packet(s) (Markdown and text) in {escape(str(out_dir))}")
+    console.out.print(f"Wrote {len(written):,} packet(s) (Markdown and text) in {escape(out_dir)}")
     for proxy in proxies:
         console.out.print(
             escape(
@@ -142,7 +109,10 @@ def portal_link(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mint a WorkOS Admin Portal link for one organization (valid five minutes; printed, never stored)."""
+    """Mint a WorkOS Admin Portal link for one organization (valid five minutes; printed, never stored).
+
+    Example: `stytch2workos portal-link --org organization-live-1234 --intent dsync`
+    """
     from stytch2workos.workspace.ledger import DONE, Ledger
 
     if intent not in INTENTS:
@@ -202,7 +172,10 @@ def handoff(
     host: Annotated[str, typer.Option("--host", help="Address --listen binds.")] = "127.0.0.1",
     as_json: JsonOpt = False,
 ) -> None:
-    """Where each organization's SSO connections and directories stand; exit 0 when all are done."""
+    """Where each organization's SSO connections and directories stand; exit 0 when all are done.
+
+    Example: `stytch2workos handoff -w ./acme-migration --watch 300`
+    """
     if listen is not None:
         _listen(workspace, config, host, listen)
         return

@@ -6,7 +6,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,7 @@ from rich.table import Table
 
 from stytch2workos import console
 from stytch2workos.cli.common import (
+    AcceptOpt,
     ConfigOpt,
     JsonOpt,
     WorkspaceOpt,
@@ -25,28 +26,23 @@ from stytch2workos.cli.common import (
     progress,
     workos_target,
 )
-from stytch2workos.config import CONFIG_NAME, MigrationConfig, load_config, render_config
+from stytch2workos.config import MigrationConfig, load_config
+from stytch2workos.config_proposal import write_proposed_config
 from stytch2workos.errors import ConfigError
-from stytch2workos.plan import Plan, build_plan, iter_people, scoped_organizations
+from stytch2workos.plan import Plan
 from stytch2workos.plan_connections import ConnectionPlan
+from stytch2workos.plan_workspace import make_plan
 from stytch2workos.private_files import open_private_text
 from stytch2workos.progress import Progress
 from stytch2workos.settings import workos_credentials
 from stytch2workos.transform.connections import REASONS
-from stytch2workos.transform.rbac import implicit_rules, permission_keys
-from stytch2workos.transform.records import org_request
-from stytch2workos.workspace import Workspace, problems
-from stytch2workos.workspace.ledger import ID_MAP_COLUMNS, Ledger, id_map
-from stytch2workos.workspace.snapshot import members_by_email, role_counts
+from stytch2workos.workspace import Workspace
+from stytch2workos.workspace.ledger import ID_MAP_COLUMNS, id_map
 
 commands = typer.Typer()
 
 OrgOpt = Annotated[
     list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")
-]
-AcceptOpt = Annotated[
-    list[str] | None,
-    typer.Option("--accept", help="Proceed despite a blocking problem with this code (repeatable)."),
 ]
 
 
@@ -55,34 +51,17 @@ AcceptOpt = Annotated[
 def init(
     workspace: WorkspaceOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing migration.toml.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write migration.toml, proposing a WorkOS slug for every Stytch role in the snapshot."""
+    """Write migration.toml, proposing a WorkOS slug for every Stytch role in the snapshot.
+
+    Example: `stytch2workos init -w ./acme-migration`
+    """
     with open_existing_workspace(workspace) as ws:
-        snapshot = ws.require_snapshot()
-        path = ws.path / CONFIG_NAME
-        if path.exists() and not force:
-            raise ConfigError(f"{path} exists; edit it, or pass --force to overwrite it")
-        counts = role_counts(ws, snapshot)
-        policy = ws.rbac_policy(snapshot) or {}
-        descriptions = {str(r.get("role_id")): str(r.get("description", "")) for r in policy.get("roles", [])}
-        for role in descriptions:
-            counts.setdefault(role, 0)
-        # Organizations' own roles: kept apart for their org- slugs and the permissions they grant.
-        custom: list[dict[str, Any]] = []
-        custom_ids: set[str] = set()
-        for org in ws.organizations(snapshot):
-            roles = [r for r in org.get("custom_roles") or [] if isinstance(r, dict)]
-            if roles:
-                custom.append({"custom_roles": roles})
-            for custom_role in roles:
-                role_id = str(custom_role.get("role_id"))
-                custom_ids.add(role_id)
-                counts.setdefault(role_id, 0)
-                descriptions.setdefault(role_id, str(custom_role.get("description", "")))
-        org_only = custom_ids - {str(r.get("role_id")) for r in policy.get("roles", [])}
-        text = render_config(counts, descriptions, org_only, permission_keys(policy, custom))
-        with open_private_text(path) as out:
-            out.write(text)
+        path = write_proposed_config(ws, force)
+    if as_json:
+        console.print_json({"config": str(path), "next": "review it, then run `stytch2workos plan`"})
+        return
     console.out.print(
         f"Wrote {escape(str(path))}: review \\[roles.map] and \\[permissions.map] before `stytch2workos plan`."
     )
@@ -91,62 +70,10 @@ def init(
 def _make_plan(
     ws: Workspace, config_path: Path | None, orgs: list[str] | None, bar: Progress
 ) -> tuple[Plan, MigrationConfig]:
-    from stytch2workos.destination.inventory import read_target
-    from stytch2workos.destination.roles import desired_for
-
     config = load_config(ws.path, config_path)
-    snapshot = ws.require_snapshot()
-    scope = frozenset(orgs) if orgs else None
-    every_org = scoped_organizations(ws.organizations(snapshot), None)
-    org_rows = [o for o in every_org if scope is None or o["organization_id"] in scope]
-    if scope is not None:
-        unknown = scope - {o["organization_id"] for o in org_rows}
-        if unknown:
-            raise ConfigError(f"--org: not in the snapshot: {', '.join(sorted(unknown))}")
-    desired = desired_for(ws, snapshot, config, scope)
-    with_roles = {r.organization_id for r in desired.org_roles}
-    # Organizations already in WorkOS that get roles of their own: their roles are compared too.
-    org_ids = {org_request(o, config).external_id for o in org_rows if o["organization_id"] in with_roles}
     creds = workos_credentials(os.environ)
     with workos_target(creds, config) as target:
-        state = read_target(target, bar, org_ids)
-    people = iter_people(members_by_email(ws, snapshot), config, scope)
-    invited_before = frozenset(Ledger(ws).done_ids("invitation"))
-    issues = problems.tallies(ws, snapshot, scope)
-    implicit = implicit_rules(ws.organizations(snapshot), ws.connections(snapshot), scope)
-    sso = _connection_plan(ws, snapshot, config, org_rows)
-    plan = build_plan(
-        org_rows,
-        people,
-        config,
-        state,
-        every_org,
-        invited_before,
-        record_issues=issues,
-        rbac=desired,
-        implicit=implicit,
-        connections=sso,
-    )
-    with open_private_text(ws.path / "plan.json") as out:
-        json.dump(plan.to_json(), out, indent=2, ensure_ascii=False)
-    return plan, config
-
-
-def _connection_plan(
-    ws: Workspace, snapshot: int, config: MigrationConfig, org_rows: list[dict[str, Any]]
-) -> ConnectionPlan:
-    from stytch2workos.plan_connections import LedgerFact, plan_connections
-    from stytch2workos.transform.connections import decide_all
-    from stytch2workos.workspace.handoff import outcomes
-
-    names = {str(o["organization_id"]): str(o.get("organization_name") or "") for o in org_rows}
-    decisions = [
-        d
-        for d in decide_all(ws.connections(snapshot), config.connections)
-        if d.facts.organization_id in names
-    ]
-    facts = {key: LedgerFact(o.status, o.code, o.updated_at) for key, o in outcomes(ws).items()}
-    return plan_connections(decisions, names, facts)
+        return make_plan(ws, config, target, orgs, bar), config
 
 
 def _print_connections(sso: ConnectionPlan) -> None:
@@ -208,7 +135,10 @@ def plan(
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show what import would create, reuse and skip, and every problem found (no writes)."""
+    """Show what import would create, reuse and skip, and every problem found (no writes).
+
+    Example: `stytch2workos plan -w ./acme-migration --org organization-live-1234`
+    """
     with open_workspace_for_reading(workspace) as ws, progress(as_json) as bar:
         result, _ = _make_plan(ws, config, org, bar)
     if as_json:
@@ -232,7 +162,10 @@ def import_(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create organizations, users, memberships and invitations in WorkOS. Safe to rerun."""
+    """Create organizations, users, memberships and invitations in WorkOS. Safe to rerun.
+
+    Example: `stytch2workos import -w ./acme-migration --yes --json`
+    """
     with open_existing_workspace(workspace) as ws:
         with progress(as_json) as bar:
             the_plan, cfg = _make_plan(ws, config, org, bar)
@@ -332,8 +265,12 @@ def mapping(
     workspace: WorkspaceOpt = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("id-map.csv"),
     fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Write the id map (Stytch ids → WorkOS ids) for applications to backfill their databases."""
+    """Write the id map (Stytch ids → WorkOS ids) for applications to backfill their databases.
+
+    Example: `stytch2workos mapping -w ./acme-migration -o id-map.csv`
+    """
     if fmt not in ("csv", "json"):
         raise ConfigError("--format must be csv or json")
     with open_workspace_for_reading(workspace) as ws:
@@ -345,4 +282,7 @@ def mapping(
             writer = csv.DictWriter(out, fieldnames=list(ID_MAP_COLUMNS))
             writer.writeheader()
             writer.writerows(rows)
+    if as_json:
+        console.print_json({"file": str(output), "format": fmt, "rows": len(rows)})
+        return
     console.out.print(f"Wrote {len(rows):,} rows to {escape(str(output))}")

@@ -11,12 +11,10 @@ use them: every other command starts without paying for them.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -31,75 +29,20 @@ from stytch2workos.cli.common import (
     handled,
     open_existing_workspace,
     progress,
+    read_secret,
     workos_target,
 )
 from stytch2workos.config import load_config
 from stytch2workos.errors import ConfigError, InputError, WorkspaceError
 from stytch2workos.private_files import open_private_text
 from stytch2workos.settings import workos_credentials
+from stytch2workos.source.hash_input import check_delivery_options, hash_lines, needs_attention
 
 passwords_app = typer.Typer(
     name="passwords",
     help="Carry Stytch password hashes into WorkOS: load the support export, apply, check.",
     no_args_is_help=True,
 )
-
-# Refusals that describe the data, not a defect in the file: expected in a real export.
-EXPECTED_REFUSALS = frozenset({"unsupported_algorithm"})
-
-
-def read_secret(prompt: str) -> str:
-    """A secret from a hidden prompt, or the first line of stdin when stdin is not a terminal."""
-    if sys.stdin.isatty():
-        try:
-            return str(typer.prompt(prompt, hide_input=True, err=True))
-        except (click.exceptions.Abort, typer.Abort, EOFError):
-            raise InputError(f"no answer to '{prompt}'") from None
-    line = sys.stdin.readline()
-    if not line:
-        raise InputError(
-            f"{prompt.lower()}: nothing on standard input; pipe it in, or run the command in a terminal"
-        )
-    return line.rstrip("\r\n")
-
-
-def _read_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the {what} {path}: {exc.strerror}") from None
-
-
-def _head(path: Path, size: int) -> bytes:
-    try:
-        with path.open("rb") as stream:
-            return stream.read(size)
-    except OSError as exc:
-        raise InputError(f"cannot read the hashes file {path}: {exc.strerror}") from None
-
-
-def _csv_lines(path: Path) -> Iterator[str]:
-    # Undecodable bytes are kept as surrogates and found line by line, so the error can
-    # name the line (a decoding error from the stream would only name a buffer).
-    try:
-        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as stream:
-            for line_no, line in enumerate(stream, start=1):
-                if not line.isascii():
-                    _utf8_line(line, line_no, path)
-                yield line
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _utf8_line(line: str, line_no: int, path: Path) -> None:
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        hint = "is it still encrypted? " if line_no == 1 else ""
-        # Stytch writes ASCII: a byte that is not UTF-8 means the file was damaged on its way.
-        raise InputError(
-            f"line {line_no} of {path} is not UTF-8 text; {hint}ask Stytch support to resend the file"
-        ) from None
 
 
 def _tee(lines: Iterable[str], path: Path) -> Iterator[str]:
@@ -108,26 +51,6 @@ def _tee(lines: Iterable[str], path: Path) -> Iterator[str]:
         for line in lines:
             out.write(line.rstrip("\r\n") + "\n")
             yield line
-
-
-def _delivery_lines(hashes: Path, key: Path, private_key: Path, iterations: int | None) -> Iterator[str]:
-    from stytch2workos.source.delivery import DeliveryError, read_delivery
-
-    pem = _read_bytes(private_key, "private key")
-    for path, what in ((key, "key file"), (hashes, "hashes file")):
-        if not path.is_file():
-            raise InputError(f"cannot read the {what} {path}: no such file")
-    # Traditional ("Proc-Type: 4,ENCRYPTED") and PKCS#8 ("ENCRYPTED PRIVATE KEY") PEMs both say so.
-    passphrase = (
-        read_secret("Passphrase for the private key").encode("utf-8") if b"ENCRYPTED" in pem else None
-    )
-    try:
-        return read_delivery(key, hashes, pem, passphrase, iterations=iterations)
-    except DeliveryError as exc:
-        # The library names its keyword argument; an operator needs the flag.
-        raise InputError(str(exc).replace("iterations=N", "--iterations N")) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the delivery: {exc.strerror}") from None
 
 
 def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
@@ -167,12 +90,6 @@ def _print_load(summary: dict[str, Any], files: dict[str, str]) -> None:
     console.out.print(
         f"Every refused or unreadable row, with its line and reason: {escape(files['problems'])}"
     )
-
-
-def _needs_attention(summary: dict[str, Any]) -> bool:
-    unexpected = {code for code in summary["refused"] if code not in EXPECTED_REFUSALS}
-    # An identical repeat is information only: the member keeps the hash both rows give.
-    return bool(summary["unmatched"] or summary["conflicting_rows"] or summary["malformed"] or unexpected)
 
 
 @passwords_app.command("load")
@@ -215,33 +132,21 @@ def load(
 
     The stored hashes are replaced only by a load that read the whole file and leaves at
     least as many people with a usable hash; anything else changes nothing.
+
+    Example: `stytch2workos passwords load hashes.csv --key key.bin.enc --private-key support.pem -w ./acme-migration`
     """
     from stytch2workos.passwords_report import write_load_reports
-    from stytch2workos.source.delivery import MAGIC
     from stytch2workos.source.passwords_load import load_hashes
 
-    if key is None and (private_key is not None or iterations is not None):
-        raise ConfigError("--private-key and --iterations are for an encrypted file: pass --key too")
-    if key is not None and private_key is None:
-        raise ConfigError("--key needs --private-key (the RSA key whose public half you sent to Stytch)")
+    check_delivery_options(key, private_key, iterations)
     with open_existing_workspace(workspace) as ws:
         cfg = load_config(ws.path, config)
         ws.require_snapshot()
-        lines: Iterable[str]
-        if key is not None and private_key is not None:
-            lines = _delivery_lines(hashes, key, private_key, iterations)
-            source = "encrypted delivery"
-        else:
-            if write_decrypted is not None:
-                raise ConfigError(
-                    "--write-decrypted is for an encrypted delivery; this file is already plain"
-                )
-            if _head(hashes, len(MAGIC)) == MAGIC:
-                raise InputError(
-                    f"{hashes} is encrypted: pass --key key.bin.enc --private-key private_key.pem"
-                )
-            lines = _csv_lines(hashes)
-            source = "decrypted csv"
+        if write_decrypted is not None and key is None:
+            raise ConfigError("--write-decrypted is for an encrypted delivery; this file is already plain")
+        lines, source = hash_lines(
+            hashes, key, private_key, iterations, lambda: read_secret("Passphrase for the private key")
+        )
         if write_decrypted is not None:
             lines = _tee(lines, write_decrypted)
         with progress(as_json) as bar:
@@ -252,7 +157,7 @@ def load(
         console.print_json({**summary, "reports": files})
     else:
         _print_load(summary, files)
-    if _needs_attention(summary):
+    if needs_attention(summary):
         raise typer.Exit(1)
 
 
@@ -267,7 +172,10 @@ def apply(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set the loaded hashes on users already in WorkOS (those imported before the load). Safe to rerun."""
+    """Set the loaded hashes on users already in WorkOS (those imported before the load). Safe to rerun.
+
+    Example: `stytch2workos passwords apply -w ./acme-migration --yes`
+    """
     from stytch2workos.destination.passwords_apply import count_to_apply, run_apply
 
     with open_existing_workspace(workspace) as ws:
@@ -307,7 +215,10 @@ def check(
     email: Annotated[str, typer.Argument(help="The user's email address in WorkOS.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask WorkOS whether a password works for EMAIL (asked at a hidden prompt, never on the command line)."""
+    """Ask WorkOS whether a password works for EMAIL (asked at a hidden prompt, never on the command line).
+
+    Example: `stytch2workos passwords check ada@example.com`
+    """
     from stytch2workos.destination.client import WorkOSTarget
     from stytch2workos.destination.passwords_check import check_password
 

@@ -72,7 +72,10 @@ def _print(report: dict[str, Any]) -> None:
 @commands.command()
 @handled
 def readiness(workspace: WorkspaceOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """What to do before cutover: organization policies, sign-in methods, the people to tell (no network)."""
+    """What to do before cutover: organization policies, sign-in methods, the people to tell (no network).
+
+    Example: `stytch2workos readiness -w ./acme-migration --json`
+    """
     with open_workspace_for_reading(workspace) as ws:
         report = write_readiness(ws, load_config(ws.path, config))
     if as_json:

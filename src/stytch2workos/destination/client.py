@@ -2,8 +2,9 @@
 
 The SDK's own retries are turned off (``max_retries=0``): there is exactly one
 retry layer, :class:`~..pacing.Pacer`, which also paces every call under
-WorkOS's published budgets — ``/user_management/*`` writes and reads, and the
-general per-key budget that every request counts against.
+WorkOS's published budgets — ``/user_management/*`` writes and reads, organization
+deletes (their own 50 per 60 s), and the general per-key budget that every request
+counts against.
 
 Reads and the translation of every SDK failure live here; the idempotent writes
 built on them are in :mod:`.writes`.
@@ -37,6 +38,7 @@ from stytch2workos.config import Pacing
 from stytch2workos.errors import AuthError, Failure, Refused, Retryable, Unreadable, clip
 from stytch2workos.pacing import (
     DEFAULT_POLICY,
+    ORGANIZATION_DELETES,
     RETRYABLE_STATUSES,
     Budget,
     Pacer,
@@ -74,7 +76,7 @@ class APIError(Protocol):
 
 T = TypeVar("T")
 Item = TypeVar("Item", bound=FromDict)
-Bucket = Literal["write", "read", "general"]
+Bucket = Literal["write", "read", "general", "organization_delete"]
 DEFAULT_PACING = Pacing()
 
 
@@ -168,6 +170,7 @@ class WorkOSTarget:
         policy: RetryPolicy = DEFAULT_POLICY,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[Retryable, float], None] | None = None,
+        organization_deletes: Budget = ORGANIZATION_DELETES,
     ) -> None:
         self.client = WorkOSClient(
             api_key=credentials.api_key,
@@ -180,6 +183,7 @@ class WorkOSTarget:
             "write": bucket_for(Budget("user_management_writes", pacing.writes_per_10s, 10.0), pacing.safety),
             "read": bucket_for(Budget("user_management_reads", pacing.reads_per_10s, 10.0), pacing.safety),
             "general": bucket_for(Budget("general", pacing.general_per_60s, 60.0), pacing.safety),
+            "organization_delete": bucket_for(organization_deletes, pacing.safety),
         }
         self.pacer = Pacer(None, policy, sleep=sleep, on_retry=on_retry)
         self._api_key = credentials.api_key

@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.server
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from workos import WorkOSClient
 
@@ -31,6 +32,12 @@ TOLERANCE = 180  # seconds: the SDK's default
 class Answer:
     status: int
     log: str  # one line for the operator: what happened, nothing secret
+
+
+class Handles(Protocol):
+    """What :func:`serve` drives: an answer for each delivery (WorkOS's or Stytch's)."""
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> Answer: ...
 
 
 class Receiver:
@@ -79,7 +86,7 @@ class Receiver:
 
 
 def serve(
-    receiver: Receiver,
+    receiver: Handles,
     host: str,
     port: int,
     log: Callable[[str], None],
@@ -96,9 +103,9 @@ def serve(
                 body = self.rfile.read(int(length))
                 try:
                     answer = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
-                except Exception as exc:  # the workspace failed (a full disk): WorkOS delivers again
+                except Exception as exc:  # the workspace failed (a full disk): the sender delivers again
                     answer = Answer(
-                        500, f"could not store the event ({type(exc).__name__}); WorkOS retries it"
+                        500, f"could not store the event ({type(exc).__name__}); the sender retries it"
                     )
             log(f"{self.client_address[0]} POST {self.path[:80]}: {answer.log}")
             self.send_response(answer.status)

@@ -112,6 +112,58 @@ MIGRATIONS: list[str] = [
         event_id TEXT PRIMARY KEY, event TEXT NOT NULL, object_id TEXT, organization_id TEXT,
         actor TEXT, created_at TEXT NOT NULL, received_at TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # 7: verify (workspace/verify.py): each run's counts and exit code, and its findings
+    """
+    CREATE TABLE verify_runs (
+        id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, snapshot INTEGER NOT NULL,
+        scope TEXT, missing INTEGER NOT NULL DEFAULT 0, different INTEGER NOT NULL DEFAULT 0,
+        unexpected INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, list_calls INTEGER);
+    CREATE TABLE verify_findings (
+        run_id INTEGER NOT NULL, seq INTEGER NOT NULL, category TEXT NOT NULL, kind TEXT NOT NULL,
+        key TEXT NOT NULL, workos_id TEXT, field TEXT NOT NULL, expected TEXT NOT NULL,
+        found TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+    """,
+    # 8: sync (workspace/sync.py): the values the migration last applied per entity, each
+    # run, the conflicts found (live WorkOS values the migration did not write) and failures
+    """
+    CREATE TABLE sync_baseline (
+        kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, key)) WITHOUT ROWID;
+    CREATE TABLE sync_runs (
+        id INTEGER PRIMARY KEY, mode TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+        snapshot INTEGER, applied INTEGER NOT NULL DEFAULT 0, conflicts INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0, lag_seconds REAL);
+    CREATE TABLE sync_conflicts (
+        kind TEXT NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL, baseline TEXT, live TEXT,
+        desired TEXT, resolution TEXT NOT NULL, run_id INTEGER, recorded_at TEXT NOT NULL,
+        PRIMARY KEY (kind, key, field)) WITHOUT ROWID;
+    CREATE TABLE sync_failures (
+        kind TEXT NOT NULL, key TEXT NOT NULL, action TEXT NOT NULL, code TEXT, detail TEXT NOT NULL,
+        run_id INTEGER, recorded_at TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+    """,
+    # 9: rollback (workspace/rollback.py): one row per WorkOS entity a rollback undid or
+    # decided about (sending, deleted, gone, kept, failed), so a rerun after kill -9 knows
+    # which deletes were on the wire; the import ledger's row turns ``rolled_back`` with it
+    """
+    CREATE TABLE rollback_ledger (
+        kind TEXT NOT NULL, source_id TEXT NOT NULL, target_id TEXT NOT NULL, status TEXT NOT NULL,
+        code TEXT, detail TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, source_id, target_id)) WITHOUT ROWID;
+    CREATE INDEX rollback_ledger_by_status ON rollback_ledger (status, kind);
+    """,
+    # 10: Stytch webhook events taken in by `sync --listen` (each once, by Svix message id and
+    # by Stytch event id), what became of each and how long after Stytch's change WorkOS was
+    # written; and the deliveries refused (forged, stale, malformed), counted by reason
+    """
+    CREATE TABLE stytch_events (
+        seq INTEGER PRIMARY KEY, msg_id TEXT NOT NULL UNIQUE, event_id TEXT UNIQUE,
+        object_type TEXT NOT NULL, object_id TEXT NOT NULL, action TEXT NOT NULL,
+        source TEXT NOT NULL, event_at TEXT NOT NULL, received_at TEXT NOT NULL,
+        status TEXT NOT NULL, detail TEXT, applied_at TEXT, lag_seconds REAL);
+    CREATE INDEX stytch_events_by_status ON stytch_events (status, seq);
+    CREATE TABLE stytch_webhook_refusals (
+        reason TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at TEXT NOT NULL) WITHOUT ROWID;
+    """,
 ]
 
 
