@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from stytch2workos.errors import ConfigError
+from stytch2workos.stytch_pace import CONFIG_KEYS as STYTCH_PACE_KEYS
+from stytch2workos.stytch_pace import PaceSettings, StytchPace, too_low
 from stytch2workos.transform.passwords import PICK_RULES, PickRule
 from stytch2workos.transform.rbac import (
     permission_slug_chars,
@@ -38,6 +40,7 @@ EXISTING_ROLES: tuple[ExistingRoles, ...] = ("stop", "keep", "update")
 UntrustedPolicy = Literal["prefix", "merge", "skip"]
 UNTRUSTED_POLICIES: tuple[UntrustedPolicy, ...] = ("prefix", "merge", "skip")
 Choice = TypeVar("Choice", bound=str)
+Parsed = TypeVar("Parsed")
 
 DEFAULT_ROLE_MAP: dict[str, str] = {"stytch_admin": "admin", "stytch_member": "member"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -54,6 +57,9 @@ class Pacing:
     timeout: float = 30.0
     # Attempts per request before a run gives up (exit 3); 429s and 5xx count alike.
     max_attempts: int = 8
+    # Stytch's pace (the stytch_* keys): only what the file sets; a flag wins over it, and
+    # what neither sets takes stytch_pace.py's defaults (see resolve_pace).
+    stytch: PaceSettings = field(default_factory=PaceSettings)
 
 
 @dataclass(frozen=True)
@@ -157,11 +163,20 @@ _SECTIONS: dict[str, frozenset[str]] = {
             "concurrency",
             "timeout",
             "max_attempts",
+            *STYTCH_PACE_KEYS.values(),
         }
     ),
 }
-_INT_PACING = ("writes_per_10s", "reads_per_10s", "general_per_60s", "concurrency", "max_attempts")
-_FLOAT_PACING = ("safety", "timeout")
+_INT_PACING = (
+    "writes_per_10s",
+    "reads_per_10s",
+    "general_per_60s",
+    "concurrency",
+    "max_attempts",
+    "stytch_searches_per_minute",
+    "stytch_max_attempts",
+)
+_FLOAT_PACING = ("safety", "timeout", "stytch_reads_per_second", "stytch_timeout")
 
 
 def _choice(
@@ -206,7 +221,13 @@ def _pacing(section: Mapping[str, Any]) -> Pacing:
         kwargs[key] = value if key in _INT_PACING else float(value)
     if kwargs.get("safety", 0.5) > 1:
         raise ConfigError("[pacing] safety is a fraction of the budget, at most 1")
-    return Pacing(**kwargs)
+    stytch: dict[str, Any] = {}
+    for name, key in STYTCH_PACE_KEYS.items():
+        if key in kwargs:
+            stytch[name] = kwargs.pop(key)
+            if too_low(name, stytch[name]):  # the same floor as the flag (a rate below 1 per second)
+                raise ConfigError(f"[pacing] {key} must be at least 1; got {section[key]!r}")
+    return Pacing(**kwargs, stytch=PaceSettings(**stytch))
 
 
 def _metadata_keys(section: Mapping[str, Any], key: str) -> frozenset[str] | None:
@@ -327,6 +348,25 @@ def load_config(workspace: Path, path: Path | None = None) -> MigrationConfig:
         if path is not None:
             raise ConfigError(f"{path} does not exist")
         return MigrationConfig()
+    return _parsed(target, parse_config)
+
+
+def load_pacing(workspace: Path, path: Path | None = None) -> Pacing:
+    """Only ``[pacing]`` of the workspace's ``migration.toml`` (or ``path``); defaults when there is none.
+
+    For ``export``, which needs nothing else from the file: a mistake elsewhere in it
+    (a role map being edited) is the plan's to report, not a reason to stop an export.
+    """
+    target = path or workspace / CONFIG_NAME
+    if not target.exists():
+        if path is not None:
+            raise ConfigError(f"{path} does not exist")
+        return Pacing()
+    return _parsed(target, lambda data: _pacing(_section(data, "pacing")))
+
+
+def _parsed(target: Path, parse: Callable[[Mapping[str, Any]], Parsed]) -> Parsed:
+    """``parse`` applied to the TOML in ``target``; every problem one :class:`ConfigError`."""
     try:
         text = target.read_text(encoding="utf-8")
     except IsADirectoryError:
@@ -342,7 +382,7 @@ def load_config(workspace: Path, path: Path | None = None) -> MigrationConfig:
             f"{target} is empty; delete it to use the defaults, or write one with `stytch2workos init --force`"
         )
     try:
-        return parse_config(tomllib.loads(text))
+        return parse(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{target}: {exc}") from None
     except ConfigError as exc:
@@ -372,6 +412,7 @@ def render_config(
     names the roles grant.
     """
     org_only = set(org_roles)
+    stytch = StytchPace()
     ordered = ["stytch_admin", *sorted(r for r in role_counts if r not in DEFAULT_ROLE_MAP), "stytch_member"]
     lines = [
         "# stytch2workos migration settings. Every key is optional; these are the defaults.",
@@ -475,6 +516,15 @@ def render_config(
         "concurrency = 16",
         "# Attempts per request (429, 5xx, network errors) before the run stops.",
         "max_attempts = 8",
+        "# Stytch's pace, for export, sync and migrate; a flag (--searches-per-minute...) wins.",
+        "# Remove the # to set one. Stytch documents 100 requests per minute for each search",
+        "# endpoint: lower it when your application shares the project's budget. Other reads",
+        "# (connections, RBAC) per second: Stytch documents no limit. Then the seconds before a",
+        "# request is abandoned and retried, and the attempts per request before the run stops.",
+        f"# stytch_searches_per_minute = {stytch.searches_per_minute}",
+        f"# stytch_reads_per_second = {stytch.reads_per_second:g}",
+        f"# stytch_timeout = {stytch.timeout:g}",
+        f"# stytch_max_attempts = {stytch.max_attempts}",
         "",
     ]
     return "\n".join(lines)

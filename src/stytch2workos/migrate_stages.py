@@ -51,10 +51,15 @@ class Options:
 
 
 def export(ws: Workspace, o: Options, edges: Edges) -> StageResult:
-    from stytch2workos.source.take import ExportPace, take_snapshot
+    from stytch2workos.source.take import take_snapshot
+    from stytch2workos.stytch_pace import PaceSettings, resolve_pace
 
+    # migrate has no pace flags: migration.toml's [pacing] stytch_* keys, else the defaults.
+    # Unlike `export`, a broken file stops here: the plan stage would refuse it anyway, and
+    # better before a long export than after.
+    pace, _ = resolve_pace(PaceSettings(), load_config(ws.path, o.config_path).pacing.stytch)
     with edges.progress(Stage.EXPORT) as bar:
-        summary = take_snapshot(ws, os.environ, ExportPace(), bar, refresh=o.refresh)
+        summary = take_snapshot(ws, os.environ, pace, bar, refresh=o.refresh)
     refused = summary["refused_records"]["count"]
     counts = {
         "organizations": summary["organizations"],

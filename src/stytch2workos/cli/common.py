@@ -55,11 +55,13 @@ from stytch2workos.errors import (
 )
 from stytch2workos.pacing import RetryPolicy
 from stytch2workos.settings import WorkOSCredentials, secret_values, workspace_dir
+from stytch2workos.stytch_pace import StytchPace
 from stytch2workos.workspace import DB_NAME, Workspace
 from stytch2workos.workspace.core import storage_cause
 
 if TYPE_CHECKING:
     from stytch2workos.destination.client import WorkOSTarget
+    from stytch2workos.status import Status
 
 
 WorkspaceOpt = Annotated[
@@ -85,6 +87,61 @@ AcceptOpt = Annotated[
         help="Proceed despite a blocking problem with this code (repeatable): "
         + ", ".join(ACCEPT_CODES)
         + ".",
+    ),
+]
+OrgOpt = Annotated[
+    list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")
+]
+# A password delivery from Stytch support (``passwords load``, ``migrate --passwords-delivery``).
+KeyOpt = Annotated[
+    Path | None, typer.Option("--key", help="key.bin.enc from the same delivery (for an encrypted file).")
+]
+PrivateKeyOpt = Annotated[
+    Path | None,
+    typer.Option("--private-key", help="Your RSA private key (PEM) that key.bin.enc is encrypted to."),
+]
+IterationsOpt = Annotated[
+    int | None,
+    typer.Option("--iterations", min=1, help="Only if Stytch used 'openssl enc -iter N' (PBKDF2 rounds)."),
+]
+HostOpt = Annotated[str, typer.Option("--host", help="Address --listen binds.")]
+# Stytch's pace. None when not given: the flag wins over migration.toml's [pacing] stytch_*
+# key, which wins over the default (stytch_pace.resolve_pace). Help is Rich markup: "\\[" is "[".
+_PACE = StytchPace()
+SearchesPerMinuteOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--searches-per-minute",
+        help="Pace for each Stytch search endpoint (documented limit: 100/min). "
+        f"Default: \\[pacing] stytch_searches_per_minute in migration.toml, else {_PACE.searches_per_minute}.",
+        show_default=False,
+    ),
+]
+ReadsPerSecondOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--reads-per-second",
+        help="Pace for other Stytch reads (SSO/SCIM connections, RBAC); no documented limit. "
+        f"Default: \\[pacing] stytch_reads_per_second, else {_PACE.reads_per_second:g}.",
+        show_default=False,
+    ),
+]
+StytchTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Seconds before a Stytch request is abandoned and retried. "
+        f"Default: \\[pacing] stytch_timeout, else {_PACE.timeout:g}.",
+        show_default=False,
+    ),
+]
+StytchAttemptsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-attempts",
+        help="Attempts per Stytch request before giving up (429/5xx/network errors). "
+        f"Default: \\[pacing] stytch_max_attempts, else {_PACE.max_attempts}.",
+        show_default=False,
     ),
 ]
 
@@ -266,3 +323,23 @@ def workos_target(creds: WorkOSCredentials, config: MigrationConfig) -> WorkOSTa
     from stytch2workos.destination.client import WorkOSTarget
 
     return WorkOSTarget(creds, config.pacing, policy=RetryPolicy(max_attempts=config.pacing.max_attempts))
+
+
+LiveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--live", help="Also ask WorkOS: organization and user counts, and the handoff as it is now."
+    ),
+]
+
+
+def gather_status(ws: Workspace, cfg: MigrationConfig, live: bool) -> Status:
+    """The workspace's status; with ``live``, WorkOS is asked too (``status`` and ``report``)."""
+    from stytch2workos.status import gather
+
+    if not live:
+        return gather(ws, cfg, datetime.now(UTC))
+    from stytch2workos.settings import workos_credentials
+
+    with workos_target(workos_credentials(os.environ), cfg) as target:
+        return gather(ws, cfg, datetime.now(UTC), target)

@@ -11,9 +11,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from stytch2workos import console
-from stytch2workos.cli.common import JsonOpt, WorkspaceOpt, handled, open_workspace, progress
+from stytch2workos.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    ReadsPerSecondOpt,
+    SearchesPerMinuteOpt,
+    StytchAttemptsOpt,
+    StytchTimeoutOpt,
+    WorkspaceOpt,
+    handled,
+    open_workspace,
+    progress,
+)
+from stytch2workos.config import load_pacing
+from stytch2workos.errors import ConfigError
 from stytch2workos.source.jsonfile import write_export
-from stytch2workos.source.take import ExportPace, take_snapshot
+from stytch2workos.source.take import take_snapshot
+from stytch2workos.stytch_pace import PaceSettings, check_flags, resolve_pace
 
 commands = typer.Typer()
 
@@ -42,19 +56,11 @@ def export(
         Path | None,
         typer.Option("--json-out", help='Also write the snapshot as {"organizations", "members"} JSON.'),
     ] = None,
-    searches_per_minute: Annotated[
-        int, typer.Option(help="Pace for each Stytch search endpoint (documented limit: 100/min).")
-    ] = 100,
-    reads_per_second: Annotated[
-        float,
-        typer.Option(help="Pace for other Stytch reads (SSO/SCIM connections, RBAC); no documented limit."),
-    ] = 20.0,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds before a Stytch request is abandoned and retried.")
-    ] = 30.0,
-    max_attempts: Annotated[
-        int, typer.Option(help="Attempts per request before giving up (429/5xx/network errors).")
-    ] = 8,
+    searches_per_minute: SearchesPerMinuteOpt = None,
+    reads_per_second: ReadsPerSecondOpt = None,
+    timeout: StytchTimeoutOpt = None,
+    max_attempts: StytchAttemptsOpt = None,
+    config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Export organizations, members (every status), SSO/SCIM connections and RBAC roles.
@@ -62,16 +68,20 @@ def export(
     Credentials come from STYTCH_PROJECT_ID and STYTCH_SECRET (STYTCH_BASE_URL
     overrides the API address). An interrupted export resumes where it stopped; an
     interrupted --from-json load resumes only with the same file. Malformed records are
-    refused (listed in the summary) and the rest is exported.
+    refused (listed in the summary) and the rest is exported. Stytch's pace comes from the
+    flags, else from \\[pacing] stytch_* in the workspace's migration.toml, else the defaults.
 
     Example: `stytch2workos export -w ./acme-migration`
     """
-    pace = ExportPace(searches_per_minute, reads_per_second, timeout, max_attempts)
-    pace.check()
-    with open_workspace(workspace) as ws, progress(as_json) as bar:
-        summary = take_snapshot(
-            ws, os.environ, pace, bar, refresh=refresh, restart=restart, from_json=from_json
-        )
+    flags = PaceSettings(searches_per_minute, reads_per_second, timeout, max_attempts)
+    check_flags(flags)
+    with open_workspace(workspace) as ws:
+        pace, sources = resolve_pace(flags, _configured_pace(ws.path, config))
+        with progress(as_json) as bar:
+            summary = take_snapshot(
+                ws, os.environ, pace, bar, refresh=refresh, restart=restart, from_json=from_json
+            )
+        summary["pace"] = pace.to_json(sources)
         if json_out is not None:
             orgs, members = write_export(ws, summary["snapshot"]["id"], json_out)
             summary["json_out"] = {"path": str(json_out), "organizations": orgs, "members": members}
@@ -79,6 +89,20 @@ def export(
         console.print_json(summary)
     else:
         _print_summary(summary)
+
+
+def _configured_pace(workspace: Path, config: Path | None) -> PaceSettings:
+    """The Stytch pace migration.toml sets, as export reads it: only its [pacing] table."""
+    if config is not None:
+        return load_pacing(workspace, config).stytch  # a file named on purpose: its problems stop the run
+    try:
+        return load_pacing(workspace).stytch
+    except ConfigError as exc:
+        # Export runs before init and needs nothing else from the file, and the defaults keep
+        # within Stytch's documented limits: a file being edited must not block a snapshot.
+        # The problem is still said once: plan and import will refuse the same file.
+        console.warn(f"{exc}; exporting at the default pace (or the flags')")
+        return PaceSettings()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

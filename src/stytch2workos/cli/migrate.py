@@ -26,7 +26,11 @@ from stytch2workos import console, stopping
 from stytch2workos.cli.common import (
     AcceptOpt,
     ConfigOpt,
+    IterationsOpt,
     JsonOpt,
+    KeyOpt,
+    OrgOpt,
+    PrivateKeyOpt,
     WorkspaceOpt,
     YesOpt,
     confirm_writes,
@@ -57,10 +61,6 @@ if TYPE_CHECKING:
     from stytch2workos.destination.client import WorkOSTarget
 
 commands = typer.Typer()
-
-OrgOpt = Annotated[
-    list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")
-]
 
 
 class _StageBar:
@@ -222,19 +222,9 @@ def migrate(
             help="Stytch support's hashes file (.enc, with --key and --private-key; or a decrypted CSV).",
         ),
     ] = None,
-    key: Annotated[
-        Path | None, typer.Option("--key", help="key.bin.enc from the same delivery (for an encrypted file).")
-    ] = None,
-    private_key: Annotated[
-        Path | None,
-        typer.Option("--private-key", help="Your RSA private key (PEM) that key.bin.enc is encrypted to."),
-    ] = None,
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "--iterations", min=1, help="Only if Stytch used 'openssl enc -iter N' (PBKDF2 rounds)."
-        ),
-    ] = None,
+    key: KeyOpt = None,
+    private_key: PrivateKeyOpt = None,
+    iterations: IterationsOpt = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Retry records and hashes that failed before.")
     ] = False,
@@ -248,7 +238,8 @@ def migrate(
 
     Stops once after init so a person reviews migration.toml, on blocking plan problems,
     and asks before each stage that writes to WorkOS. Safe to rerun after Ctrl-C, kill -9
-    or a failure: it resumes where it stopped. Example: stytch2workos migrate --yes
+    or a failure: it resumes where it stopped. Stytch's pace is \\[pacing] stytch_* in
+    migration.toml (else the defaults). Example: stytch2workos migrate --yes
     """
     from stytch2workos.source.hash_input import check_delivery_options
 

@@ -17,6 +17,7 @@ from stytch2workos.cli.common import (
     AcceptOpt,
     ConfigOpt,
     JsonOpt,
+    OrgOpt,
     WorkspaceOpt,
     YesOpt,
     confirm_writes,
@@ -40,10 +41,6 @@ from stytch2workos.workspace import Workspace
 from stytch2workos.workspace.ledger import ID_MAP_COLUMNS, id_map
 
 commands = typer.Typer()
-
-OrgOpt = Annotated[
-    list[str] | None, typer.Option("--org", help="Only this Stytch organization id (repeatable): a pilot.")
-]
 
 
 @commands.command()

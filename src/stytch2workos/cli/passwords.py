@@ -22,7 +22,10 @@ from rich.table import Table
 from stytch2workos import console
 from stytch2workos.cli.common import (
     ConfigOpt,
+    IterationsOpt,
     JsonOpt,
+    KeyOpt,
+    PrivateKeyOpt,
     WorkspaceOpt,
     YesOpt,
     confirm_writes,
@@ -98,19 +101,9 @@ def load(
     hashes: Annotated[
         Path, typer.Argument(help="The hashes file from Stytch support (.enc), or a decrypted CSV.")
     ],
-    key: Annotated[
-        Path | None, typer.Option("--key", help="key.bin.enc from the same delivery (for an encrypted file).")
-    ] = None,
-    private_key: Annotated[
-        Path | None,
-        typer.Option("--private-key", help="Your RSA private key (PEM) that key.bin.enc is encrypted to."),
-    ] = None,
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "--iterations", min=1, help="Only if Stytch used 'openssl enc -iter N' (PBKDF2 rounds)."
-        ),
-    ] = None,
+    key: KeyOpt = None,
+    private_key: PrivateKeyOpt = None,
+    iterations: IterationsOpt = None,
     write_decrypted: Annotated[
         Path | None,
         typer.Option(

@@ -6,8 +6,6 @@ asks WorkOS for the handoff as it is now, as ``status --live`` does.
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,20 +16,16 @@ from stytch2workos import console
 from stytch2workos.cli.common import (
     ConfigOpt,
     JsonOpt,
+    LiveOpt,
     WorkspaceOpt,
+    gather_status,
     handled,
     open_workspace_for_reading,
-    workos_target,
 )
 from stytch2workos.config import load_config
 from stytch2workos.errors import ConfigError, OutputError
 
 commands = typer.Typer()
-
-LiveOpt = Annotated[
-    bool,
-    typer.Option("--live", help="Also ask WorkOS: the handoff as it is now, organization and user counts."),
-]
 
 
 @commands.command()
@@ -54,7 +48,7 @@ def report(
     """
     from stytch2workos.report_details import gather_details
     from stytch2workos.report_html import write_report
-    from stytch2workos.status import STAGES, gather
+    from stytch2workos.status import STAGES
 
     # Said before the workspace is read, not after: the page is written last.
     if html.is_dir():
@@ -62,14 +56,7 @@ def report(
     if not html.absolute().parent.is_dir():
         raise OutputError(f"cannot write {html}: the directory {html.absolute().parent} does not exist")
     with open_workspace_for_reading(workspace) as ws:
-        cfg = load_config(ws.path, config)
-        if live:
-            from stytch2workos.settings import workos_credentials
-
-            with workos_target(workos_credentials(os.environ), cfg) as target:
-                result = gather(ws, cfg, datetime.now(UTC), target)
-        else:
-            result = gather(ws, cfg, datetime.now(UTC))
+        result = gather_status(ws, load_config(ws.path, config), live)
         snapshot = result.snapshot["id"] if result.snapshot else None
         details = gather_details(ws, snapshot, STAGES)
     write_report(html, result, details)

@@ -6,31 +6,21 @@ nothing; ``--live`` also asks WorkOS, paced like every other read.
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
-from typing import Annotated
-
 import typer
 
 from stytch2workos import console
 from stytch2workos.cli.common import (
     ConfigOpt,
     JsonOpt,
+    LiveOpt,
     WorkspaceOpt,
+    gather_status,
     handled,
     open_workspace_for_reading,
-    workos_target,
 )
 from stytch2workos.config import load_config
 
 commands = typer.Typer()
-
-LiveOpt = Annotated[
-    bool,
-    typer.Option(
-        "--live", help="Also ask WorkOS: organization and user counts, and the handoff as it is now."
-    ),
-]
 
 
 @commands.command()
@@ -42,18 +32,10 @@ def status(
 
     Example: stytch2workos status -w ./acme-migration --json
     """
-    from stytch2workos.status import gather
     from stytch2workos.status_view import render
 
     with open_workspace_for_reading(workspace) as ws:
-        cfg = load_config(ws.path, config)
-        if live:
-            from stytch2workos.settings import workos_credentials
-
-            with workos_target(workos_credentials(os.environ), cfg) as target:
-                result = gather(ws, cfg, datetime.now(UTC), target)
-        else:
-            result = gather(ws, cfg, datetime.now(UTC))
+        result = gather_status(ws, load_config(ws.path, config), live)
     if as_json:
         console.print_json(result.to_json())
     else:

@@ -21,7 +21,10 @@ from rich.markup import escape
 from stytch2workos import console, stopping
 from stytch2workos.cli.common import (
     ConfigOpt,
+    HostOpt,
     JsonOpt,
+    ReadsPerSecondOpt,
+    SearchesPerMinuteOpt,
     WorkspaceOpt,
     YesOpt,
     confirm_writes,
@@ -32,9 +35,9 @@ from stytch2workos.cli.common import (
 )
 from stytch2workos.config import MigrationConfig, load_config
 from stytch2workos.errors import ConfigError, Stopped
-from stytch2workos.pacing import RetryPolicy
 from stytch2workos.progress import Progress
 from stytch2workos.settings import stytch_credentials, workos_credentials
+from stytch2workos.stytch_pace import PaceSettings, StytchPace, check_flags, resolve_pace
 from stytch2workos.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -61,12 +64,8 @@ def sync(
             help="Repeat a full cycle every SECONDS until interrupted (Ctrl-C between cycles exits 0).",
         ),
     ] = None,
-    searches_per_minute: Annotated[
-        int, typer.Option(help="Pace for each Stytch search endpoint (documented limit: 100/min).")
-    ] = 100,
-    reads_per_second: Annotated[
-        float, typer.Option(help="Pace for other Stytch reads (SSO/SCIM connections, RBAC).")
-    ] = 20.0,
+    searches_per_minute: SearchesPerMinuteOpt = None,
+    reads_per_second: ReadsPerSecondOpt = None,
     listen: Annotated[
         int | None,
         typer.Option(
@@ -76,15 +75,16 @@ def sync(
             "secret from STYTCH_WEBHOOK_SECRET.",
         ),
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address --listen binds.")] = "127.0.0.1",
+    host: HostOpt = "127.0.0.1",
     as_json: JsonOpt = False,
 ) -> None:
     """Apply what changed in Stytch since the import (or the last sync) to WorkOS. Safe to rerun.
 
     Names, email addresses and verification, roles, members invited → active, members
-    deleted in Stytch ([sync] deleted_members), organization names and domains; new
+    deleted in Stytch (\\[sync] deleted_members), organization names and domains; new
     organizations and members are created as import would. Only what this migration created
-    or reused is changed; a value changed in WorkOS since is a conflict ([sync] conflicts).
+    or reused is changed; a value changed in WorkOS since is a conflict (\\[sync] conflicts).
+    Stytch's pace: the flags, else \\[pacing] stytch_* in migration.toml, else the defaults.
 
     Example: `stytch2workos sync -w ./acme-migration --watch 900 --yes`
     """
@@ -92,16 +92,16 @@ def sync(
         raise ConfigError("--watch takes a number of seconds greater than 0")
     if watch is not None and not (yes or dry_run):
         raise ConfigError("--watch runs unattended: add --yes to apply each cycle (or --dry-run)")
-    if searches_per_minute < 1 or reads_per_second < 1:
-        raise ConfigError("--searches-per-minute and --reads-per-second must be at least 1")
+    flags = PaceSettings(searches_per_minute, reads_per_second)
+    check_flags(flags)
     # (`--listen PORT`, the webhook receiver, branches off here: it serves until stopped.)
     if listen is not None:
-        _listen(workspace, config, host, listen, yes, dry_run, watch, as_json)
+        _listen(workspace, config, host, listen, yes, dry_run, watch, as_json, flags)
         return
-    pacing = (searches_per_minute, reads_per_second)
     with open_existing_workspace(workspace) as ws:
         cfg = load_config(ws.path, config)
         ws.require_snapshot()
+        pacing, _ = resolve_pace(flags, cfg.pacing.stytch)
         if watch is None:
             code = _report(_cycle(ws, cfg, yes, dry_run, as_json, pacing), as_json, lines=False)
             if code:
@@ -134,6 +134,7 @@ def _listen(
     dry_run: bool,
     watch: float | None,
     as_json: bool,
+    flags: PaceSettings,
 ) -> None:
     """``--listen``: receive Stytch's webhooks and apply each change as it arrives, until
     stopped (destination/sync_listen.py). The secret comes from STYTCH_WEBHOOK_SECRET and
@@ -156,7 +157,7 @@ def _listen(
     hook = verifier(secret)  # a bad secret is refused before the SDKs load
     from stytch2workos.destination.passwords_source import password_lookup
     from stytch2workos.destination.sync_listen import receive_and_apply
-    from stytch2workos.source.client import StytchSource
+    from stytch2workos.source.take import stytch_source
 
     stytch_creds, workos_creds = stytch_credentials(os.environ), workos_credentials(os.environ)
 
@@ -185,7 +186,7 @@ def _listen(
             confirm_writes(
                 workos_creds, "Apply each change Stytch's webhooks announce to WorkOS as it arrives?"
             )
-        source = StytchSource(stytch_creds, policy=RetryPolicy())
+        source = stytch_source(stytch_creds, resolve_pace(flags, cfg.pacing.stytch)[0])
 
         def fetch(kind: str, object_id: str) -> dict[str, Any] | None:
             return source.member(object_id) if kind == "member" else source.organization(object_id)
@@ -200,7 +201,7 @@ def _listen(
 
 
 def _cycle(
-    ws: Workspace, cfg: MigrationConfig, yes: bool, dry_run: bool, as_json: bool, pacing: tuple[int, float]
+    ws: Workspace, cfg: MigrationConfig, yes: bool, dry_run: bool, as_json: bool, pacing: StytchPace
 ) -> SyncResult:
     """One refresh + plan + apply."""
     from stytch2workos.destination.passwords_source import password_lookup
@@ -250,21 +251,14 @@ def _report(result: SyncResult, as_json: bool, *, lines: bool) -> int:
     return 1 if result.failures or unresolved else 0
 
 
-def _refresher(ws: Workspace, bar: Progress, pacing: tuple[int, float], warm: Any) -> Any:
+def _refresher(ws: Workspace, bar: Progress, pacing: StytchPace, warm: Any) -> Any:
     def refresh() -> int:
-        # The Stytch SDK takes a second to import: only a cycle that refreshes pays for it.
-        from stytch2workos.source.client import StytchSource
         from stytch2workos.source.export import ExportOptions, export_project
+        from stytch2workos.source.take import stytch_source
 
         creds = stytch_credentials(os.environ)
         ws.bind_project(creds.project_id)
-        source = StytchSource(
-            creds,
-            searches_per_minute=pacing[0],
-            other_per_second=pacing[1],
-            policy=RetryPolicy(),
-            on_retry=lambda exc, wait: bar.note(f"retrying in {wait:.1f}s: {exc}"),
-        )
+        source = stytch_source(creds, pacing, bar.note)  # the SDK loads only when a cycle refreshes
         warm()
         try:
             return export_project(ws, source, ExportOptions(refresh=True), bar).snapshot_id

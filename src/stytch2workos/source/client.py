@@ -110,7 +110,7 @@ class StytchSource:
         credentials: StytchCredentials,
         *,
         searches_per_minute: int = 100,
-        other_per_second: float = 20.0,
+        other_per_second: float = 100.0,
         timeout: float = 30.0,
         policy: RetryPolicy = DEFAULT_POLICY,
         sleep: Callable[[float], None] = time.sleep,

@@ -7,39 +7,46 @@ it is given; the Stytch SDK is imported only when the API is called.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stytch2workos.errors import ConfigError
 from stytch2workos.pacing import RetryPolicy
 from stytch2workos.progress import Progress
 from stytch2workos.report import snapshot_summary
-from stytch2workos.settings import stytch_credentials
+from stytch2workos.settings import StytchCredentials, stytch_credentials
+from stytch2workos.stytch_pace import StytchPace
 from stytch2workos.workspace import Workspace, problems
 
+if TYPE_CHECKING:
+    from stytch2workos.source.client import StytchSource
 
-@dataclass(frozen=True)
-class ExportPace:
-    """How fast, and how patiently, the export calls Stytch."""
 
-    searches_per_minute: int = 100  # Stytch documents 100 per minute per search endpoint
-    reads_per_second: float = 20.0  # other reads (connections, RBAC): no documented limit
-    timeout: float = 30.0
-    max_attempts: int = 8
+def stytch_source(
+    creds: StytchCredentials, pace: StytchPace, note: Callable[[str], None] | None = None
+) -> StytchSource:
+    """The Stytch client at ``pace`` (``export``, ``sync``, ``migrate``); each retry told to ``note``."""
+    # The Stytch SDK takes a second to import: only the commands that call Stytch pay for it.
+    from stytch2workos.source.client import StytchSource
 
-    def check(self) -> None:
-        if self.searches_per_minute < 1 or self.max_attempts < 1 or self.reads_per_second < 1:
-            raise ConfigError(
-                "--searches-per-minute, --reads-per-second and --max-attempts must be at least 1"
-            )
+    def on_retry(exc: Exception, wait: float) -> None:
+        if note is not None:
+            note(f"retrying in {wait:.1f}s: {exc}")
+
+    return StytchSource(
+        creds,
+        searches_per_minute=pace.searches_per_minute,
+        other_per_second=pace.reads_per_second,
+        timeout=pace.timeout,
+        policy=RetryPolicy(max_attempts=pace.max_attempts),
+        on_retry=on_retry if note is not None else None,
+    )
 
 
 def take_snapshot(
     ws: Workspace,
     env: Mapping[str, str],
-    pace: ExportPace,
+    pace: StytchPace,
     bar: Progress,
     *,
     refresh: bool = False,
@@ -47,8 +54,6 @@ def take_snapshot(
     from_json: Path | None = None,
 ) -> dict[str, Any]:
     """Export (or resume exporting) into ``ws``; the snapshot's summary."""
-    pace.check()
-    from stytch2workos.source.client import StytchSource
     from stytch2workos.source.export import ExportOptions, export_project, load_json_file
 
     if from_json is not None:
@@ -57,18 +62,7 @@ def take_snapshot(
     else:
         creds = stytch_credentials(env)
         ws.bind_project(creds.project_id)
-
-        def on_retry(exc: Exception, wait: float) -> None:
-            bar.note(f"retrying in {wait:.1f}s: {exc}")
-
-        source = StytchSource(
-            creds,
-            searches_per_minute=pace.searches_per_minute,
-            other_per_second=pace.reads_per_second,
-            timeout=pace.timeout,
-            policy=RetryPolicy(max_attempts=pace.max_attempts),
-            on_retry=on_retry,
-        )
+        source = stytch_source(creds, pace, bar.note)
         try:
             result = export_project(ws, source, ExportOptions(refresh, restart), bar)
         finally:
