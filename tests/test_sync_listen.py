@@ -7,12 +7,12 @@ timestamp. What WorkOS should hold is computed from the Stytch emulator's state 
 ``test_sync.expected`` (the rules the README documents), independently of the tool.
 """
 
+# ruff: noqa: F811
 from __future__ import annotations
 
 import base64
 import json
 import queue
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -32,53 +32,16 @@ from stytch2workos.destination.sync_listen import Worker
 from stytch2workos.errors import ConfigError, Failure, RetriesExhausted
 from stytch2workos.workspace import Workspace, stytch_events
 from stytch2workos.workspace.stytch_events import StytchEvent
-from stytch2workos_emulators.server.control import EmulatorControl
-from stytch2workos_emulators.server.serve import RunningServer
 from stytch2workos_emulators.stytch.webhooks import signature
-from test_sync import O1, O2, assert_in_step, mid, seed, stytch_client, write_config
+
+# The seed exported and imported once per module and restored before each test, as test_sync
+# has it: its fixtures are imported, and tests name them as parameters (hence F811 above).
+from test_sync import O1, O2, assert_in_step, imported, imported_once, mid, stytch_client  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
 SECRET = "whsec_" + base64.b64encode(b"fake-listen-test-key-not-real!!!").decode()
 OTHER = "whsec_" + base64.b64encode(b"someone-else-entirely-fake-key!!").decode()
-
-
-@dataclass(frozen=True)
-class Imported:
-    """test_sync's seed exported and imported once per module: the workspace and WorkOS's state."""
-
-    template: Path
-    workos_state: dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def imported_once(
-    stytch_server: RunningServer, workos_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
-) -> Imported:
-    stytch, workos = EmulatorControl(stytch_server.base_url), EmulatorControl(workos_server.base_url)
-    for control in (stytch, workos):
-        control.reset()
-        control.set_rate_limits("off")
-    stytch.seed(seed())
-    workos.seed({"roles": [{"slug": s, "name": s.title()} for s in ("admin", "member")]})
-    ws = tmp_path_factory.mktemp("listen") / "template"
-    env = cli_env(stytch_server.base_url, workos_server.base_url)
-    run = run_cli(["export", "-w", str(ws), "--json", "--searches-per-minute", "600000"], env)
-    assert run.code == 0, run.stderr + run.stdout
-    write_config(ws)
-    run = run_cli(["import", "-w", str(ws), "--yes", "--json"], env)
-    assert run.code == 0, run.stderr + run.stdout
-    return Imported(ws, workos.state())
-
-
-@pytest.fixture
-def imported(imported_once: Imported, stytch_emu: Emulator, workos_emu: Emulator, tmp_path: Path) -> Path:
-    """A copy of the imported workspace, with both emulators as the import left them."""
-    stytch_emu.control.seed(seed())
-    workos_emu.control.seed(imported_once.workos_state)
-    ws = tmp_path / "ws"
-    shutil.copytree(imported_once.template, ws)
-    return ws
 
 
 @dataclass
