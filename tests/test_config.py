@@ -15,9 +15,8 @@ from stytch2workos.config import (
     Pacing,
     load_config,
     parse_config,
-    propose_slug,
-    render_config,
 )
+from stytch2workos.config_text import propose_slug, render_config
 from stytch2workos.errors import ConfigError
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import Emulator
 from helpers import cli_env, run_cli, small_seed
-from stytch2workos.config import Pacing, parse_config, render_config
+from stytch2workos.config import Pacing, parse_config
+from stytch2workos.config_text import render_config
 from stytch2workos.errors import ConfigError
 from stytch2workos.stytch_pace import PaceSettings, StytchPace, check_flags, resolve_pace
 

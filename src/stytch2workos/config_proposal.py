@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stytch2workos.config import CONFIG_NAME, render_config
+from stytch2workos.config import CONFIG_NAME
+from stytch2workos.config_text import render_config
 from stytch2workos.errors import ConfigError
 from stytch2workos.private_files import open_private_text
 from stytch2workos.transform.rbac import permission_keys
