@@ -149,6 +149,13 @@ def _verify(out: Console, run: dict[str, Any] | None) -> None:
         return
     ok = run["exit_code"] == 0
     colour = "green" if ok else "red"
+    if run.get("mode") == "rollback":
+        out.print(
+            f"[bold]Verify[/bold] (after the rollback): [{colour}]{'clean' if ok else 'not clean'}[/{colour}] "
+            f"({escape(str(run['finished_at']))}): {run['left']:,} left, {run['missing']:,} reused ones "
+            f"missing, {run['kept']:,} kept on purpose"
+        )
+        return
     out.print(
         f"[bold]Verify[/bold]: [{colour}]{'matches' if ok else 'differs'}[/{colour}] "
         f"(snapshot {run['snapshot']}, {escape(str(run['finished_at']))}): {run['missing']:,} missing, "

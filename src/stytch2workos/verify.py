@@ -8,6 +8,9 @@ Each difference is one :class:`Finding`:
   membership or pending invitation in one of the migration's organizations that no
   record accounts for). Reported, never an error by itself.
 
+After a rollback (:mod:`.verify_rollback`) two more: ``left``, still in WorkOS though the
+rollback removed it, and ``kept``, kept by the rollback on purpose (never an error by itself).
+
 Some live values are progress rather than drift, and are not findings: a domain the
 migration left pending that the customer has since verified, a user whose address
 WorkOS has since verified, and a user created without its Stytch external id because
@@ -32,8 +35,10 @@ from stytch2workos.expected import (
 )
 from stytch2workos.transform.identity import email_key
 
-Category = Literal["missing", "different", "unexpected"]
+Category = Literal["missing", "different", "unexpected", "left", "kept"]
 CATEGORIES: tuple[Category, ...] = ("missing", "different", "unexpected")
+ROLLBACK_CATEGORIES: tuple[Category, ...] = ("left", "missing", "kept")
+FAILING: frozenset[Category] = frozenset({"missing", "different", "left"})
 NONE = "(none)"
 DELETED = "(deleted)"
 
@@ -70,12 +75,13 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     checked: Counter[str] = field(default_factory=Counter)  # kind → expected entities compared
     passwords: int = 0  # users a hash of this migration reached (WorkOS never shows one)
+    categories: tuple[Category, ...] = CATEGORIES  # what this kind of check can find
 
     def counts(self) -> dict[str, dict[str, int]]:
         """kind → category → findings."""
         table: dict[str, dict[str, int]] = {}
         for f in self.findings:
-            row = table.setdefault(f.kind, {c: 0 for c in CATEGORIES})
+            row = table.setdefault(f.kind, {c: 0 for c in self.categories})
             row[f.category] += 1
         return dict(sorted(table.items()))
 
@@ -84,7 +90,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.total("missing") or self.total("different") else 0
+        return 1 if any(f.category in FAILING for f in self.findings) else 0
 
 
 def show(value: Any) -> str:
@@ -360,13 +366,13 @@ def compare(expected: ExpectedState, live: LiveState) -> Report:
 
 def summary(report: Report, limit: int = 20) -> dict[str, Any]:
     """The JSON result: totals, counts per kind, the first ``limit`` findings of each category."""
-    first: dict[str, list[dict[str, Any]]] = {c: [] for c in CATEGORIES}
+    first: dict[str, list[dict[str, Any]]] = {c: [] for c in report.categories}
     for f in report.findings:
         if len(first[f.category]) < limit:
             first[f.category].append(f.to_json())
     return {
         "ok": report.exit_code == 0,
-        "totals": {c: report.total(c) for c in CATEGORIES},
+        "totals": {c: report.total(c) for c in report.categories},
         "by_kind": report.counts(),
         "checked": dict(sorted(report.checked.items())),
         "passwords_expected": report.passwords,

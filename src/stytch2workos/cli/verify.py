@@ -4,6 +4,11 @@ Reads only (list endpoints, paced at WorkOS's read budget); writes nothing to Wo
 Exit 0 when nothing is missing or different (unexpected records alone are reported, not
 failures), 1 otherwise. Every finding goes to an owner-only CSV, and the run's counts to
 the workspace for ``status``.
+
+After a finished rollback it verifies the rollback instead (``mode`` "rollback"): exit 1
+when anything the rollback removed is still in WorkOS (``left``) or something the migration
+only reused is gone (``missing``); what the rollback kept on purpose is listed (``kept``).
+A rollback that stopped part way: one line saying to finish it, exit 1.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ def verify(
 ) -> None:
     """Compare live WorkOS with what the latest snapshot and migration.toml say it should hold.
 
+    After a rollback, check instead that nothing it removed is left in WorkOS (what it kept is listed).
+
     Example: `stytch2workos verify -w ./acme-migration --csv findings.csv`
     """
     with open_existing_workspace(workspace) as ws:
@@ -74,26 +81,24 @@ def _print(result: dict[str, object]) -> None:
     by_kind = result["by_kind"]
     checked = result["checked"]
     assert isinstance(totals, dict) and isinstance(by_kind, dict) and isinstance(checked, dict)
-    table = Table(title="Verify: WorkOS against the latest snapshot", title_justify="left", show_edge=False)
-    for name, justify in (
-        ("", "left"),
-        ("checked", "right"),
-        ("missing", "right"),
-        ("different", "right"),
-        ("unexpected", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rollback = result["mode"] == "rollback"
+    categories = list(totals)
+    title = "Verify: WorkOS after the rollback" if rollback else "Verify: WorkOS against the latest snapshot"
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("")
+    for name in ("checked", *categories):
+        table.add_column(name, justify="right")
     for kind in sorted(checked.keys() | by_kind.keys()):
         row = by_kind.get(kind, {})
         table.add_row(
             escape(kind),
             f"{checked.get(kind, 0):,}",
-            *(f"{row.get(c, 0):,}" for c in ("missing", "different", "unexpected")),
+            *(f"{row.get(c, 0):,}" for c in categories),
         )
     console.out.print(table)
     examples = result["examples"]
     assert isinstance(examples, dict)
-    for category in ("missing", "different", "unexpected"):
+    for category in categories:
         for f in examples[category][:5]:
             what = f"{f['kind']} {f['key']}"
             if f["field"]:
@@ -109,6 +114,13 @@ def _print(result: dict[str, object]) -> None:
                 "WorkOS never shows password hashes, so this is not checked)"
             )
         )
-    line = ", ".join(f"{totals[c]:,} {c}" for c in ("missing", "different", "unexpected"))
-    ok = "[green]WorkOS matches.[/green]" if result["ok"] else "[red]WorkOS differs.[/red]"
+    line = ", ".join(f"{totals[c]:,} {c}" for c in categories)
+    if rollback:
+        ok = (
+            "[green]Nothing the rollback removed is left.[/green]"
+            if result["ok"]
+            else "[red]The rollback is not clean.[/red]"
+        )
+    else:
+        ok = "[green]WorkOS matches.[/green]" if result["ok"] else "[red]WorkOS differs.[/red]"
     console.out.print(f"{ok} {escape(line)}; every finding: {escape(str(result['csv']))}")

@@ -281,14 +281,18 @@ def read_live(
     connections: bool = True,
     workers: int = 8,
     progress: Progress | None = None,
+    users: bool = True,
+    invitations: bool = True,
+    organizations: bool = True,
 ) -> LiveState:
-    """Read the environment: users, invitations, organizations, the memberships of
-    ``membership_orgs`` and the own roles of ``org_role_orgs`` (WorkOS organization ids),
-    permissions and roles (``rbac``), SSO connections (``connections``)."""
+    """Read the environment: users, invitations and organizations (each unless turned off),
+    the memberships of ``membership_orgs`` and the own roles of ``org_role_orgs`` (WorkOS
+    organization ids), permissions and roles (``rbac``), SSO connections (``connections``)."""
     progress = progress or NullProgress()
     reader = LiveReader(target)
     # The longest listings first, so the others fill the gaps beside them.
-    tasks: list[Callable[[], None]] = [reader.users, reader.invitations, reader.organizations]
+    wanted = ((users, reader.users), (invitations, reader.invitations), (organizations, reader.organizations))
+    tasks: list[Callable[[], None]] = [read for on, read in wanted if on]
     tasks += [functools.partial(reader.memberships, o) for o in sorted(set(membership_orgs))]
     if rbac:
         tasks += [reader.permissions, reader.roles]

@@ -164,6 +164,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE stytch_webhook_refusals (
         reason TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # 11: verify after a rollback (verify_rollback.py): which check a run made ("migration"
+    # or "rollback"), and its own counts, so status can say what the last verify meant
+    """
+    ALTER TABLE verify_runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'migration';
+    ALTER TABLE verify_runs ADD COLUMN left_behind INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE verify_runs ADD COLUMN kept INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -19,6 +19,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 
+from stytch2workos.expected_rollback import UndoFact
 from stytch2workos.plan_rollback import LedgerFact
 from stytch2workos.workspace import Workspace, now_iso
 from stytch2workos.workspace.ledger import DONE_SQL
@@ -45,6 +46,31 @@ def ledger_facts(ws: Workspace) -> list[LedgerFact]:
             "SELECT kind, source_id, status, target_id, updated_at FROM ledger "
             f"WHERE status IN {DONE_SQL} OR status = 'sending'"
         ).fetchall()
+    return [
+        LedgerFact(str(k), str(s), str(st), None if t is None else str(t), str(u)) for k, s, st, t, u in rows
+    ]
+
+
+def undo_facts(ws: Workspace) -> list[UndoFact]:
+    """Every rollback-ledger row, over every rollback this workspace ran (none: never rolled back)."""
+    with ws.lock:
+        rows = ws._db.execute(
+            "SELECT kind, source_id, target_id, status, code, detail, updated_at FROM rollback_ledger"
+        ).fetchall()
+    return [UndoFact(str(k), str(s), str(t), str(st), c, d, str(u)) for k, s, t, st, c, d, u in rows]
+
+
+def has_rolled_back(ws: Workspace) -> bool:
+    """Whether any rollback was applied here (the cheap question verify asks first)."""
+    with ws.lock:
+        return ws._db.execute("SELECT 1 FROM rollback_ledger LIMIT 1").fetchone() is not None
+
+
+def all_ledger_facts(ws: Workspace) -> list[LedgerFact]:
+    """Every import-ledger row whatever its status (``rolled_back`` ones too): what verify
+    decides after a rollback from."""
+    with ws.lock:
+        rows = ws._db.execute("SELECT kind, source_id, status, target_id, updated_at FROM ledger").fetchall()
     return [
         LedgerFact(str(k), str(s), str(st), None if t is None else str(t), str(u)) for k, s, st, t, u in rows
     ]

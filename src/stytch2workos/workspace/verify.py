@@ -28,6 +28,9 @@ class VerifyRun:
     different: int
     unexpected: int
     exit_code: int
+    mode: str = "migration"  # "rollback": checked that nothing the rollback removed is left
+    left: int = 0  # after a rollback: still in WorkOS though the rollback removed it
+    kept: int = 0  # after a rollback: kept by it on purpose
 
 
 class FindingRow(Protocol):
@@ -95,10 +98,15 @@ def start_run(ws: Workspace, snapshot: int, scope: str | None) -> int:
 
 
 def finish_run(
-    ws: Workspace, run_id: int, findings: Iterable[FindingRow], exit_code: int, list_calls: int
+    ws: Workspace,
+    run_id: int,
+    findings: Iterable[FindingRow],
+    exit_code: int,
+    list_calls: int,
+    mode: str = "migration",
 ) -> VerifyRun:
     """Store the run's findings and counts in one transaction; drop old runs' findings."""
-    counts = {"missing": 0, "different": 0, "unexpected": 0}
+    counts = {"missing": 0, "different": 0, "unexpected": 0, "left": 0, "kept": 0}
     rows = []
     for seq, f in enumerate(findings):
         counts[f.category] = counts.get(f.category, 0) + 1
@@ -114,7 +122,7 @@ def finish_run(
         )
         db.execute(
             "UPDATE verify_runs SET finished_at = ?, missing = ?, different = ?, unexpected = ?, "
-            "exit_code = ?, list_calls = ? WHERE id = ?",
+            "exit_code = ?, list_calls = ?, mode = ?, left_behind = ?, kept = ? WHERE id = ?",
             (
                 finished,
                 counts["missing"],
@@ -122,6 +130,9 @@ def finish_run(
                 counts["unexpected"],
                 exit_code,
                 list_calls,
+                mode,
+                counts["left"],
+                counts["kept"],
                 run_id,
             ),
         )
@@ -132,7 +143,15 @@ def finish_run(
         )
         (snapshot,) = db.execute("SELECT snapshot FROM verify_runs WHERE id = ?", (run_id,)).fetchone()
     return VerifyRun(
-        finished, int(snapshot), counts["missing"], counts["different"], counts["unexpected"], exit_code
+        finished,
+        int(snapshot),
+        counts["missing"],
+        counts["different"],
+        counts["unexpected"],
+        exit_code,
+        mode,
+        counts["left"],
+        counts["kept"],
     )
 
 
@@ -140,12 +159,23 @@ def last_run(ws: Workspace) -> VerifyRun | None:
     """The latest finished verify run, or None if verify never finished one."""
     with ws.lock:
         row = ws._db.execute(
-            "SELECT finished_at, snapshot, missing, different, unexpected, exit_code FROM verify_runs "
-            "WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+            "SELECT finished_at, snapshot, missing, different, unexpected, exit_code, mode, left_behind, "
+            "kept FROM verify_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
         ).fetchone()
     if row is None:
         return None
-    return VerifyRun(str(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
+    finished, snapshot, missing, different, unexpected, code, mode, left, kept = row
+    return VerifyRun(
+        str(finished),
+        int(snapshot),
+        int(missing),
+        int(different),
+        int(unexpected),
+        int(code),
+        str(mode),
+        int(left),
+        int(kept),
+    )
 
 
 def last_findings(ws: Workspace, limit: int = 1000) -> list[dict[str, str | None]]:
