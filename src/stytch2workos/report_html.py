@@ -159,6 +159,12 @@ def _lines(page: _Page) -> None:
         )
     if doc["verify"] is None:
         verify = "Verify: never run."
+    elif doc["verify"].get("mode") == "rollback":
+        verify = (
+            f"Verify after the rollback ({_e(doc['verify']['finished_at'])}): "
+            f"{page.fig('verify.left')} left in WorkOS, {page.fig('verify.missing')} reused ones missing, "
+            f"{page.fig('verify.kept')} kept on purpose."
+        )
     else:
         verify = (
             f"Verify ({_e(doc['verify']['finished_at'])}, snapshot {page.fig('verify.snapshot')}): "
