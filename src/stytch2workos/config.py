@@ -7,6 +7,7 @@ writes a file listing every role found in the snapshot with a proposed slug.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -211,7 +212,13 @@ def _pacing(section: Mapping[str, Any]) -> Pacing:
             continue
         value = section[key]
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or value <= 0 or (key in _INT_PACING and not isinstance(value, int)):
+        # TOML has nan and inf: numbers that pace nothing.
+        if (
+            not number
+            or not math.isfinite(value)
+            or value <= 0
+            or (key in _INT_PACING and not isinstance(value, int))
+        ):
             kind = "whole number" if key in _INT_PACING else "number"
             raise ConfigError(f"[pacing] {key} must be a positive {kind}; got {value!r}")
         kwargs[key] = value if key in _INT_PACING else float(value)

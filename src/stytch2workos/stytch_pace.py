@@ -11,6 +11,7 @@ Pure: config.py reads and validates the file, each command decides which file co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -62,8 +63,11 @@ MINIMUM = {"searches_per_minute": 1.0, "reads_per_second": 1.0, "max_attempts": 
 
 
 def too_low(name: str, value: float) -> bool:
-    """Whether ``value`` is below what setting ``name`` takes (see :data:`MINIMUM`)."""
-    return value <= 0 or value < MINIMUM[name]
+    """Whether ``value`` is below what setting ``name`` takes (see :data:`MINIMUM`), or no number at all.
+
+    ``nan`` and ``inf`` parse as floats (flags and TOML alike) but pace nothing: both are refused.
+    """
+    return not math.isfinite(value) or value <= 0 or value < MINIMUM[name]
 
 
 def check_flags(flags: PaceSettings) -> None:
@@ -72,6 +76,8 @@ def check_flags(flags: PaceSettings) -> None:
         value = getattr(flags, name)
         if value is None or not too_low(name, value):
             continue
+        if not math.isfinite(value):
+            raise ConfigError(f"{flag} takes a finite number; got {value}")
         if name == "timeout":
             raise ConfigError(f"{flag} takes a number of seconds greater than 0; got {value}")
         raise ConfigError(f"{flag} must be at least 1; got {value}")

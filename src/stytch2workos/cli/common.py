@@ -44,6 +44,7 @@ from stytch2workos import console, crash, stopping
 from stytch2workos.causes import EnvironmentCause, os_cause
 from stytch2workos.config import MigrationConfig
 from stytch2workos.errors import (
+    ConfigError,
     EnvironmentFailure,
     InputError,
     InternalError,
@@ -279,6 +280,20 @@ def open_existing_workspace(flag: str | None) -> Workspace:
 def open_workspace_for_reading(flag: str | None) -> Workspace:
     """The workspace, for a command that only reads it: no lock, no schema changes, never created."""
     return Workspace(_resolve(flag), readonly=True)
+
+
+# The longest wait between two refreshes ``--watch`` takes: 30 days. More is a typo (or
+# ``inf``, which Click parses as a float and no sleep can take).
+MAX_WATCH_SECONDS = 30 * 24 * 3600
+
+
+def check_watch(seconds: float | None) -> None:
+    """Refuse a ``--watch`` interval that is not a number of seconds above 0 (nan, inf, 0, -5)."""
+    if seconds is not None and not 0 < seconds <= MAX_WATCH_SECONDS:
+        raise ConfigError(
+            f"--watch takes a number of seconds greater than 0 and at most {MAX_WATCH_SECONDS:,} "
+            f"(30 days); got {seconds:g}"
+        )
 
 
 def progress(json_mode: bool) -> console.RichProgress:

@@ -27,6 +27,7 @@ from stytch2workos.cli.common import (
     ConfigOpt,
     JsonOpt,
     WorkspaceOpt,
+    check_watch,
     handled,
     open_existing_workspace,
     open_workspace_for_reading,
@@ -179,8 +180,7 @@ def handoff(
     if listen is not None:
         _listen(workspace, config, host, listen)
         return
-    if watch is not None and watch <= 0:
-        raise ConfigError("--watch takes a number of seconds above 0")
+    check_watch(watch)
     from stytch2workos.destination.handoff import derive, read_workos
     from stytch2workos.handoff_view import load_view
     from stytch2workos.packets import IDP_NAMES

@@ -27,6 +27,7 @@ from stytch2workos.cli.common import (
     SearchesPerMinuteOpt,
     WorkspaceOpt,
     YesOpt,
+    check_watch,
     confirm_writes,
     handled,
     open_existing_workspace,
@@ -88,8 +89,7 @@ def sync(
 
     Example: `stytch2workos sync -w ./acme-migration --watch 900 --yes`
     """
-    if watch is not None and watch <= 0:
-        raise ConfigError("--watch takes a number of seconds greater than 0")
+    check_watch(watch)
     if watch is not None and not (yes or dry_run):
         raise ConfigError("--watch runs unattended: add --yes to apply each cycle (or --dry-run)")
     flags = PaceSettings(searches_per_minute, reads_per_second)
@@ -107,6 +107,11 @@ def sync(
             if code:
                 raise typer.Exit(code)
             return
+        if not dry_run:
+            # A quiet cycle never calls WorkOS: without this read, a refused key would surface
+            # only at the first change to write, maybe days into the watch.
+            with workos_target(workos_credentials(os.environ), cfg) as target:
+                target.environment_roles()
         while True:
             in_cycle = True
             try:
@@ -192,10 +197,17 @@ def _listen(
             return source.member(object_id) if kind == "member" else source.organization(object_id)
 
         try:
+            # One read of each service before listening: a refused key or an unreachable API ends
+            # the command now (exit 3) instead of failing every delivery that arrives for hours.
+            source.rbac_policy()
             with workos_target(workos_creds, cfg) as target:
-                receive_and_apply(ws, target, cfg, hook, fetch, host, port, log, ready, password_lookup(ws))
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+                target.environment_roles()
+                try:
+                    receive_and_apply(
+                        ws, target, cfg, hook, fetch, host, port, log, ready, password_lookup(ws)
+                    )
+                except OSError as exc:
+                    raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         finally:
             source.close()
 
