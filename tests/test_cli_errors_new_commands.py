@@ -28,12 +28,7 @@ from stytch2workos_emulators import defaults
 from stytch2workos_emulators.server.control import EmulatorControl
 from stytch2workos_emulators.server.serve import RunningServer
 
-pytestmark = [
-    pytest.mark.timeout(120),
-    # In-process, the SDKs' lazy imports (httpcore, urllib3) meet the import hook pygal leaves
-    # in sys.meta_path once the HTML report loaded it: a third-party ImportWarning, not ours.
-    pytest.mark.filterwarnings("ignore::ImportWarning"),
-]
+pytestmark = pytest.mark.timeout(120)
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"fake-new-commands-key-not-real!!").decode()
 WRONG_KEY = "sk_test_WRONG_fake_key_not_real"

@@ -160,3 +160,12 @@ def test_an_unwritable_destination_is_one_line_and_exit_2(migrated: Migrated, tm
         run = migrated.cli("report", "--html", str(target))
         assert run.code == 2, run.stderr
         assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_loading_the_charts_leaves_no_import_hook_behind() -> None:
+    # pygal's plugin finder would make every later import in the process that reaches it warn.
+    import sys
+
+    import stytch2workos.report_charts  # noqa: F401
+
+    assert [f for f in sys.meta_path if type(f).__module__.startswith("pygal")] == []

@@ -297,6 +297,10 @@ def test_sync_brings_workos_in_step_and_a_second_sync_writes_nothing(
     with workos_client(workos_emu) as client:
         # The address changed on the same WorkOS user: nobody lost their sign-in.
         assert client.user_management.list_users(email="erin.new@beta.example").data[0].id == erin_id
+    # verify, from the refreshed snapshot, agrees: nothing missing or different.
+    checked = cli(["verify", "-w", str(imported), "--json"], stytch_emu, workos_emu)
+    assert checked.code == 0, checked.stderr + checked.stdout
+    assert checked.json()["totals"] == {"missing": 0, "different": 0, "unexpected": 0}
 
     # --watch: each cycle a full refresh and apply; now in step, none writes anything.
     workos_emu.control.reset_stats()

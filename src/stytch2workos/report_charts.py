@@ -9,11 +9,17 @@ URIs) are taken out of the SVG. Its styles are inlined by pygal itself.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import pygal  # type: ignore[import-untyped]
 from pygal.style import Style  # type: ignore[import-untyped]
+
+# Importing pygal appends a finder for its map plugins (unused here) to sys.meta_path. It is
+# an old-style finder, so every later import that reaches it (any optional module another
+# library probes for) raises an ImportWarning: take it out again.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != "pygal"]
 
 STYLE = Style(
     background="transparent",
