@@ -7,11 +7,8 @@ HMAC check and event parser), so the emulator's signing and the SDK cannot drift
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from workos import ConflictError, NotFoundError, UnprocessableEntityError, WorkOSClient
@@ -19,6 +16,7 @@ from workos import ConflictError, NotFoundError, UnprocessableEntityError, WorkO
 from conftest import Emulator
 from stytch2workos_emulators.workos.delivery import is_loopback
 from stytch2workos_emulators.workos.webhooks import signature_header
+from webhook_receiver import Receiver, serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,51 +24,10 @@ SECRET = "whsec_FakeTestSecretNotReal0123"
 ORG = "org_01HZZZZZZZZZZZZZZZZZZZZZC1"
 
 
-@dataclass
-class Receiver:
-    """A loopback HTTP server that answers ``failures`` 500s first, then 200s."""
-
-    url: str
-    failures: int = 0
-    received: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes, int]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver("")
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with state.lock:
-                status = 500 if state.failures > 0 else 200
-                state.failures -= 1
-                state.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/workos"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve("/webhooks/workos", Receiver()) as state:
+        yield state
 
 
 def _org_with_draft_connection(workos_emu: Emulator) -> None:

@@ -6,13 +6,10 @@ receiver uses) so the emulator's hand-written signing and Svix's scheme cannot d
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
 import time
 import urllib.error
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -23,6 +20,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from conftest import Emulator
 from stytch2workos_emulators import defaults
 from stytch2workos_emulators.stytch.webhooks import SVIX_RETRY_DELAYS, signature
+from webhook_receiver import Receiver, serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -40,23 +38,8 @@ def seed(url: str, **settings: Any) -> dict[str, Any]:
     }
 
 
-@dataclass
-class Receiver:
-    """A loopback endpoint answering ``failures`` 500s first, then 200s."""
-
-    url: str = ""
-    failures: int = 0
-    received: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes, int]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} deliveries, got {len(self.received)}")
+class SignedReceiver(Receiver):
+    """Deliveries whose Svix signatures the tests check."""
 
     def events(self, count: int) -> list[dict[str, Any]]:
         """The payloads of the first ``count`` deliveries, each verified with svix."""
@@ -68,30 +51,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            with state.lock:
-                status = 500 if state.failures > 0 else 200
-                state.failures -= 1
-                state.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[SignedReceiver]:
+    with serve("/hooks", SignedReceiver()) as state:
+        yield state
 
 
 @pytest.fixture
@@ -105,7 +67,7 @@ def client(stytch_emu: Emulator) -> B2BClient:
 
 
 def test_member_update_sends_a_signed_event_svix_verifies(
-    stytch_emu: Emulator, client: B2BClient, receiver: Receiver
+    stytch_emu: Emulator, client: B2BClient, receiver: SignedReceiver
 ) -> None:
     stytch_emu.control.seed(seed(receiver.url))
     started = time.time()
@@ -165,7 +127,7 @@ def test_signature_is_svix_scheme(tamper: str, expected: str) -> None:
 
 
 def test_retries_after_500_with_the_same_svix_id(
-    stytch_emu: Emulator, client: B2BClient, receiver: Receiver
+    stytch_emu: Emulator, client: B2BClient, receiver: SignedReceiver
 ) -> None:
     receiver.failures = 2
     stytch_emu.control.seed(seed(receiver.url))
@@ -190,7 +152,7 @@ def test_a_dead_endpoint_fails_after_the_whole_schedule(stytch_emu: Emulator, cl
 
 
 def test_each_write_sends_its_event_and_delete_has_no_object(
-    stytch_emu: Emulator, client: B2BClient, receiver: Receiver
+    stytch_emu: Emulator, client: B2BClient, receiver: SignedReceiver
 ) -> None:
     stytch_emu.control.seed(seed(receiver.url))
     org = client.organizations.create(organization_name="Globex", organization_slug="globex").organization
@@ -230,7 +192,7 @@ def test_each_write_sends_its_event_and_delete_has_no_object(
 )  # fmt: skip
 def test_changes_played_as_dashboard_or_scim_name_their_source(
     stytch_emu: Emulator,
-    receiver: Receiver,
+    receiver: SignedReceiver,
     source: str,
     operation: str,
     params: dict[str, str],
@@ -259,7 +221,7 @@ def test_update_changes_updated_at_and_search_sees_it(stytch_emu: Emulator, clie
 
 
 def test_duplicate_knob_sends_each_message_twice_with_one_id(
-    stytch_emu: Emulator, client: B2BClient, receiver: Receiver
+    stytch_emu: Emulator, client: B2BClient, receiver: SignedReceiver
 ) -> None:
     stytch_emu.control.seed(seed(receiver.url, duplicate=True))
     client.organizations.members.update(ORG, MEMBER, name="Twice")
@@ -268,7 +230,7 @@ def test_duplicate_knob_sends_each_message_twice_with_one_id(
 
 
 def test_reorder_knob_delivers_a_batch_newest_first(
-    stytch_emu: Emulator, client: B2BClient, receiver: Receiver
+    stytch_emu: Emulator, client: B2BClient, receiver: SignedReceiver
 ) -> None:
     stytch_emu.control.seed(seed(receiver.url, reorder_window=0.3))
     for name in ("one", "two", "three"):
